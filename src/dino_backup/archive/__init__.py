@@ -1,0 +1,1 @@
+"""Backup archive format: value encoding, compression, sections, manifest and encryption."""

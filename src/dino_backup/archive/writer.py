@@ -1,0 +1,86 @@
+"""Streaming archive writer: header section, one section per table, manifest, trailer."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from typing import Any, BinaryIO
+
+import orjson
+
+from .compression import Codec
+
+FORMAT_VERSION = 1
+_LINE = orjson.OPT_APPEND_NEWLINE
+
+
+class _CountingWriter:
+    """Counts bytes so section offsets are known without seeking (works on pipes too)."""
+
+    def __init__(self, out: BinaryIO) -> None:
+        self._out = out
+        self.position = 0
+
+    def write(self, data: bytes) -> int:
+        self._out.write(data)
+        self.position += len(data)
+        return len(data)
+
+    def flush(self) -> None:
+        self._out.flush()
+
+
+class TableSection:
+    """One table's rows, compressed as one independent frame."""
+
+    def __init__(self, out: _CountingWriter, codec: Codec, name: str, columns: list[str]) -> None:
+        self._out = out
+        self.offset = out.position
+        self._compressor = codec.compressor(out)  # type: ignore[arg-type]
+        self._sha = hashlib.sha256()
+        self.rows = 0
+        self._emit(orjson.dumps({"table": name, "columns": columns}, option=_LINE))
+
+    def _emit(self, data: bytes) -> None:
+        self._sha.update(data)
+        self._compressor.write(data)
+
+    def write_lines(self, lines: Iterable[bytes]) -> None:
+        """Append encoded row lines (see values.encode_row), preferably a batch at a time."""
+        batch = b"".join(lines)
+        self.rows += batch.count(b"\n")
+        self._emit(batch)
+
+    def close(self) -> dict[str, Any]:
+        self._compressor.close()
+        return {
+            "offset": self.offset,
+            "length": self._out.position - self.offset,
+            "rows": self.rows,
+            "sha256": self._sha.hexdigest(),
+        }
+
+
+class ArchiveWriter:
+    def __init__(self, out: BinaryIO, codec: Codec, header: dict[str, Any]) -> None:
+        self._out = _CountingWriter(out)
+        self._codec = codec
+        _, self._header_length = self._write_section(
+            {"dino_backup": {"format": FORMAT_VERSION, **header}}
+        )
+
+    def _write_section(self, obj: dict[str, Any]) -> tuple[int, int]:
+        start = self._out.position
+        compressor = self._codec.compressor(self._out)  # type: ignore[arg-type]
+        compressor.write(orjson.dumps(obj, option=_LINE))
+        compressor.close()
+        return start, self._out.position - start
+
+    def table(self, name: str, columns: list[str]) -> TableSection:
+        return TableSection(self._out, self._codec, name, columns)
+
+    def finish(self, manifest: dict[str, Any]) -> None:
+        full = {"format": FORMAT_VERSION, "header_length": self._header_length, **manifest}
+        offset, length = self._write_section({"manifest": full})
+        self._out.write(self._codec.trailer(offset, length))
+        self._out.flush()

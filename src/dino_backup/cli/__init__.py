@@ -1,0 +1,1 @@
+"""The `dino-backup` command line: thin commands over BackupManager."""

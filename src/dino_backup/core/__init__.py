@@ -1,0 +1,1 @@
+"""The engine: BackupManager and the work it delegates (create, verify, restore, ...)."""

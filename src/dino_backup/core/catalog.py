@@ -1,0 +1,97 @@
+"""The storage layout of the seed: archives, metadata/<id>.meta.json, checksums/<id>.sha256.
+
+A backup is listed when, and only when, its metadata file exists; metadata is written last
+and removed first, so a backup that crashed half-way is never listed.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import orjson
+
+from ..errors import IntegrityError, NotFound
+from ..ids import ID_PATTERN, validate_backup_id
+from ..storage.base import Storage
+
+log = logging.getLogger(__name__)
+META_DIR = "metadata"
+SUM_DIR = "checksums"
+
+
+def meta_name(backup_id: str) -> str:
+    return f"{META_DIR}/{validate_backup_id(backup_id)}.meta.json"
+
+
+def checksum_name(backup_id: str) -> str:
+    return f"{SUM_DIR}/{validate_backup_id(backup_id)}.sha256"
+
+
+def archive_name(backup_id: str, extension: str) -> str:
+    return f"{validate_backup_id(backup_id)}.{extension}"
+
+
+class Catalog:
+    def __init__(self, storage: Storage) -> None:
+        self.storage = storage
+
+    def load(self, backup_id: str) -> dict[str, Any]:
+        name = meta_name(backup_id)
+        try:
+            data = self.storage.read_bytes(name)
+        except NotFound:
+            raise NotFound(f"backup {backup_id} not found") from None
+        try:
+            meta = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            raise IntegrityError(f"metadata of {backup_id} is not valid JSON") from None
+        if not isinstance(meta, dict) or meta.get("id") != backup_id:
+            raise IntegrityError(f"metadata of {backup_id} does not describe that backup")
+        return meta
+
+    def all(self) -> list[dict[str, Any]]:
+        """Every listed backup's metadata, newest first; unreadable entries are logged."""
+        found = []
+        for name in self.storage.list(META_DIR):
+            backup_id = name.rsplit("/", 1)[-1].removesuffix(".meta.json")
+            if not ID_PATTERN.match(backup_id):
+                continue
+            try:
+                found.append(self.load(backup_id))
+            except IntegrityError as exc:
+                log.warning("skipping %s: %s", backup_id, exc)
+        return sorted(found, key=lambda m: (m["timestamp"], m["id"]), reverse=True)
+
+    def ids(self) -> set[str]:
+        return {m["id"] for m in self.all()}
+
+    def save(self, meta: dict[str, Any]) -> None:
+        data = orjson.dumps(meta, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
+        self.storage.write_bytes(meta_name(meta["id"]), data)
+
+    def write_checksum(self, backup_id: str, file_name: str, digest: str) -> None:
+        self.storage.write_bytes(checksum_name(backup_id), f"{digest}  {file_name}\n".encode())
+
+    def read_checksum(self, backup_id: str) -> str:
+        """The SHA-256 in sha256sum format; IntegrityError when missing or malformed."""
+        try:
+            text = self.storage.read_bytes(checksum_name(backup_id)).decode("ascii", "replace")
+        except NotFound:
+            raise IntegrityError(f"checksum file of {backup_id} is missing") from None
+        digest = text.split(" ", 1)[0].strip().lower()
+        if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+            raise IntegrityError(f"checksum file of {backup_id} is malformed")
+        return digest
+
+    def remove(self, meta: dict[str, Any]) -> list[str]:
+        """Unlist first, then remove the files; returns what could not be removed."""
+        backup_id = meta["id"]
+        self.storage.delete(meta_name(backup_id))
+        left = []
+        for name in (meta["file"], checksum_name(backup_id)):
+            try:
+                self.storage.delete(name)
+            except OSError as exc:
+                left.append(f"{name}: {exc.strerror}")
+        return left

@@ -1,0 +1,189 @@
+"""Deliberate value conversion when a backup is restored into another engine or type.
+
+Same engine, same column kind: values pass untouched (exact round trip). Otherwise each
+column gets one converter chosen by the target column's kind; every conversion that
+changes a value's representation is counted and reported once per column as a warning.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+from ..errors import IncompatibleSchema
+
+Converter = Callable[[Any], Any]
+UTC = dt.UTC
+
+
+class ConversionLog:
+    """Counts conversions per (table.column, reason), for one warning line each."""
+
+    def __init__(self) -> None:
+        self.counts: Counter[tuple[str, str]] = Counter()
+
+    def note(self, where: str, reason: str) -> None:
+        self.counts[(where, reason)] += 1
+
+    def warnings(self) -> list[str]:
+        return [f"{where}: {n} value(s) {reason}" for (where, reason), n in self.counts.items()]
+
+
+def _parse_datetime(text: str) -> dt.datetime:
+    value = text.strip().replace("Z", "+00:00")
+    return dt.datetime.fromisoformat(value)
+
+
+def _from_epoch(number: float) -> dt.datetime:
+    # Prisma's SQLite driver stores DateTime as epoch milliseconds; plain seconds also occur.
+    seconds = number / 1000 if abs(number) >= 1e11 else number
+    return dt.datetime.fromtimestamp(seconds, UTC).replace(tzinfo=None)
+
+
+def to_datetime(value: Any, note: Callable[[str], None]) -> Any:
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            note("with a time zone stored as UTC without one")
+            return value.astimezone(UTC).replace(tzinfo=None)
+        return value
+    if isinstance(value, bool):
+        raise ValueError("boolean")
+    if isinstance(value, int | float):
+        note("read as epoch milliseconds/seconds")
+        return _from_epoch(value)
+    if isinstance(value, dt.date):
+        return dt.datetime(value.year, value.month, value.day)
+    if isinstance(value, str):
+        parsed = _parse_datetime(value)
+        if parsed.tzinfo is not None:
+            return parsed.astimezone(UTC).replace(tzinfo=None)
+        return parsed
+    raise ValueError(type(value).__name__)
+
+
+def to_date(value: Any, note: Callable[[str], None]) -> Any:
+    if isinstance(value, dt.datetime):
+        note("truncated from date-time to date")
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        return dt.date.fromisoformat(value.strip()[:10])
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        note("read as epoch milliseconds/seconds")
+        return _from_epoch(value).date()
+    raise ValueError(type(value).__name__)
+
+
+def to_time(value: Any, note: Callable[[str], None]) -> Any:
+    if isinstance(value, dt.time):
+        return value
+    if isinstance(value, str):
+        return dt.time.fromisoformat(value.strip())
+    if isinstance(value, dt.timedelta):  # MySQL TIME comes back as timedelta
+        return (dt.datetime.min + value).time()
+    raise ValueError(type(value).__name__)
+
+
+def to_boolean(value: Any, note: Callable[[str], None]) -> Any:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | decimal.Decimal) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in ("0", "1", "true", "false", "t", "f"):
+        note("converted from text to boolean")
+        return value.strip().lower() in ("1", "true", "t")
+    raise ValueError(repr(value)[:20])
+
+
+def to_integer(value: Any, note: Callable[[str], None]) -> Any:
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, decimal.Decimal | float) and value == int(value):
+        return int(value)
+    if isinstance(value, str):
+        note("converted from text to integer")
+        return int(value.strip())
+    raise ValueError(repr(value)[:20])
+
+
+def to_float(value: Any, note: Callable[[str], None]) -> Any:
+    if isinstance(value, float):
+        return value
+    if isinstance(value, int | decimal.Decimal | str) and not isinstance(value, bool):
+        return float(value)
+    raise ValueError(type(value).__name__)
+
+
+def to_numeric(value: Any, note: Callable[[str], None]) -> Any:
+    if isinstance(value, decimal.Decimal):
+        return value
+    if isinstance(value, float):
+        note("converted from binary float to decimal")
+        return decimal.Decimal(repr(value))
+    if isinstance(value, int | str) and not isinstance(value, bool):
+        return decimal.Decimal(value)
+    raise ValueError(type(value).__name__)
+
+
+def to_text(value: Any, note: Callable[[str], None]) -> Any:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        note("written as ISO text")
+        return value.isoformat(sep=" ") if isinstance(value, dt.datetime) else value.isoformat()
+    if isinstance(value, bytes):
+        raise ValueError("binary")
+    note(f"converted from {type(value).__name__} to text")
+    return str(value)
+
+
+def to_binary(value: Any, note: Callable[[str], None]) -> Any:
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, str):
+        note("converted from text to bytes (UTF-8)")
+        return value.encode()
+    raise ValueError(type(value).__name__)
+
+
+def identity(value: Any, note: Callable[[str], None]) -> Any:
+    return value
+
+
+_BY_KIND: dict[str, Callable[[Any, Callable[[str], None]], Any]] = {
+    "datetime": to_datetime,
+    "date": to_date,
+    "time": to_time,
+    "boolean": to_boolean,
+    "integer": to_integer,
+    "float": to_float,
+    "numeric": to_numeric,
+    "text": to_text,
+    "binary": to_binary,
+}
+
+
+def column_converter(where: str, target_kind: str, log: ConversionLog) -> Converter:
+    """Converter for one column; a value that cannot be converted stops the restore."""
+    convert = _BY_KIND.get(target_kind, identity)
+
+    def note(reason: str) -> None:
+        log.note(where, reason)
+
+    def run(value: Any) -> Any:
+        if value is None:
+            return None
+        try:
+            return convert(value, note)
+        except (ValueError, TypeError, ArithmeticError, OverflowError) as exc:
+            raise IncompatibleSchema(
+                f"{where}: value {str(value)[:40]!r} cannot be stored as {target_kind} ({exc})"
+            ) from None
+
+    return run

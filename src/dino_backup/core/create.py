@@ -1,0 +1,182 @@
+"""Create a backup: pre-checks, one consistent snapshot streamed into an archive, post-checks.
+
+Order of effects: archive (atomic rename) -> re-read and verify -> checksum -> metadata.
+Only the metadata makes a backup listed, so any failure before it leaves nothing listed
+(and the archive is removed).
+"""
+
+from __future__ import annotations
+
+import time
+from contextlib import ExitStack
+from typing import Any
+
+import sqlalchemy as sa
+
+from .. import __version__
+from ..archive import crypto
+from ..archive.compression import Codec, get_codec
+from ..archive.reader import open_archive
+from ..archive.values import encode_row
+from ..archive.writer import FORMAT_VERSION, ArchiveWriter
+from ..errors import BackupError, DatabaseUnreachable, IntegrityError, StorageFull
+from ..ids import new_backup_id
+from ..schema.reflect import TableSpec, dependency_order, reflect_tables
+from .catalog import archive_name
+from .context import Context, ProgressFn, no_progress, utc_iso
+from .hashing import HashingWriter, file_sha256
+from .options import BackupOptions
+from .selection import select_for_backup
+
+_BYTES_PER_VALUE_ESTIMATE = 6  # compressed JSON; generous, so the pre-check errs on the safe side
+METADATA_VERSION = "1.0"
+
+
+def _db_error(exc: sa.exc.SQLAlchemyError) -> DatabaseUnreachable:
+    orig = getattr(exc, "orig", None) or exc
+    first = (str(orig).strip().splitlines() or [type(orig).__name__])[0]
+    return DatabaseUnreachable(f"database error: {first[:200]}")
+
+
+class BackupCreator:
+    def __init__(self, ctx: Context, progress: ProgressFn = no_progress) -> None:
+        self.ctx = ctx
+        self.progress = progress
+
+    def run(self, options: BackupOptions) -> dict[str, Any]:
+        started = time.monotonic()
+        specs = reflect_tables(self.ctx.engine)
+        names, warnings = select_for_backup(
+            specs,
+            self.ctx.groups,
+            options.include_user_data,
+            options.include_sessions,
+            options.tables,
+        )
+        tables = dependency_order([specs[n] for n in names])
+        key = self.ctx.require_key() if options.encrypt else None
+        backup_id = new_backup_id()
+        codec = get_codec(options.codec_name, threads=-1)
+        name = archive_name(backup_id, codec.extension + (".enc" if key else ""))
+        try:
+            digest, counts, sums = self._write(backup_id, name, tables, codec, options, key)
+        except sa.exc.SQLAlchemyError as exc:
+            raise _db_error(exc) from None
+        try:
+            self._post_check(name, digest, counts, key)
+            meta = self._metadata(backup_id, name, tables, counts, sums, digest, options, key)
+            meta["warnings"] = warnings
+            meta["durationMs"] = int((time.monotonic() - started) * 1000)
+            self.ctx.catalog.write_checksum(backup_id, name, digest)
+            self.ctx.catalog.save(meta)
+        except BaseException:
+            self.ctx.storage.delete(name)
+            raise
+        return meta
+
+    # -- writing ---------------------------------------------------------------
+    def _write(
+        self,
+        backup_id: str,
+        name: str,
+        tables: list[TableSpec],
+        codec: Codec,
+        options: BackupOptions,
+        key: bytes | None,
+    ) -> tuple[str, dict[str, int], dict[str, dict[str, Any]]]:
+        with self.ctx.dialect.snapshot() as conn, ExitStack() as stack:
+            totals = self._pre_check(conn, tables)
+            raw = stack.enter_context(self.ctx.storage.open_write(name))
+            hashed = HashingWriter(raw)
+            out: Any = hashed
+            if key is not None:
+                out = stack.enter_context(crypto.EncryptingWriter(hashed, key))  # type: ignore[arg-type]
+            created = utc_iso(int(backup_id.split("_")[1]))
+            header = {"id": backup_id, "created": created, "compression": codec.name}
+            writer = ArchiveWriter(out, codec, header)
+            sections = {t.name: self._write_table(conn, writer, t, totals[t.name]) for t in tables}
+            manifest = {
+                **header,
+                "sourceDialect": self.ctx.dialect.name,
+                "options": options.to_json(),
+                "tables": [{"name": t.name, **sections[t.name], "schema": t.to_json()} for t in tables],
+            }
+            writer.finish(manifest)
+        counts = {n: s["rows"] for n, s in sections.items()}
+        return hashed.sha.hexdigest(), counts, sections
+
+    def _pre_check(self, conn: sa.Connection, tables: list[TableSpec]) -> dict[str, int]:
+        """Every table readable, and room for an estimate of the archive."""
+        totals: dict[str, int] = {}
+        values = 0
+        for t in tables:
+            q = self.ctx.dialect.quote(t.name)
+            totals[t.name] = int(conn.exec_driver_sql(f"SELECT COUNT(*) FROM {q}").scalar_one())
+            values += totals[t.name] * len(t.columns)
+        needed = values * _BYTES_PER_VALUE_ESTIMATE + 64 * 1024
+        free = self.ctx.storage.free_space()
+        if free is not None and free < needed:
+            raise StorageFull(
+                f"not enough space in {self.ctx.storage.description}: "
+                f"about {needed // 1024} KiB needed, {free // 1024} KiB free"
+            )
+        return totals
+
+    def _write_table(
+        self, conn: sa.Connection, writer: ArchiveWriter, table: TableSpec, total: int
+    ) -> dict[str, Any]:
+        columns = table.column_names
+        section = writer.table(table.name, columns)
+        self.progress(table.name, 0, total)
+        for batch in self.ctx.dialect.stream_rows(conn, table, columns):
+            section.write_lines(encode_row(row) for row in batch)
+            self.progress(table.name, section.rows, total)
+        return section.close()
+
+    # -- checking --------------------------------------------------------------
+    def _post_check(
+        self, name: str, digest: str, counts: dict[str, int], key: bytes | None
+    ) -> None:
+        """Re-read the stored file: checksum, decryption, decompression, counts."""
+        with self.ctx.storage.open_read(name) as f:
+            if file_sha256(f) != digest:
+                raise IntegrityError(f"stored archive {name} does not match what was written")
+            found = open_archive(f, self.ctx.storage.size(name), key).verify()
+        if found != counts:
+            raise IntegrityError(f"stored archive {name} holds other row counts than were read")
+
+    def _metadata(
+        self,
+        backup_id: str,
+        name: str,
+        tables: list[TableSpec],
+        counts: dict[str, int],
+        sections: dict[str, dict[str, Any]],
+        digest: str,
+        options: BackupOptions,
+        key: bytes | None,
+    ) -> dict[str, Any]:
+        return {
+            "id": backup_id,
+            "timestamp": utc_iso(int(backup_id.split("_")[1])),
+            "version": METADATA_VERSION,
+            "tables": [t.name for t in tables],
+            "recordCounts": counts,
+            "size": self.ctx.storage.size(name),
+            "checksum": digest,
+            "environment": self.ctx.settings.environment,
+            "formatVersion": FORMAT_VERSION,
+            "file": name,
+            "compression": options.codec_name,
+            "encrypted": key is not None,
+            "keyFingerprint": crypto.key_fingerprint(key) if key is not None else None,
+            "tableChecksums": {n: s["sha256"] for n, s in sections.items()},
+            "sourceDialect": self.ctx.dialect.name,
+            "options": options.to_json(),
+            "kind": options.kind,
+            "schema": {t.name: t.to_json() for t in tables},
+            "toolVersion": __version__,
+        }
+
+
+__all__ = ["BackupCreator", "BackupError"]

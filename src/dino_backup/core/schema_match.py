@@ -1,0 +1,72 @@
+"""Match a backup's table schema to the database's before anything is written.
+
+Columns only in the backup are dropped (warning); columns only in the database get their
+default or NULL, unless NOT NULL without a default (refused); changed types and other
+engines get deliberate converters (see convert.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import IncompatibleSchema
+from ..schema.reflect import TableSpec
+from .convert import ConversionLog, column_converter
+
+
+@dataclass
+class TableMatch:
+    name: str
+    target: TableSpec
+    source_indexes: list[int]  # positions in the backup's rows of the loaded columns
+    columns: list[str]  # loaded columns, target names
+    converters: list[Callable[[Any], Any] | None]
+    warnings: list[str]
+
+    @property
+    def key(self) -> tuple[str, ...]:
+        pk = self.target.primary_key
+        return pk if pk and all(c in self.columns for c in pk) else ()
+
+
+def match_table(
+    source: TableSpec,
+    target: TableSpec | None,
+    same_engine: bool,
+    log: ConversionLog,
+) -> TableMatch:
+    if target is None:
+        raise IncompatibleSchema(f"table {source.name!r} does not exist in the database")
+    warnings = []
+    src_names = source.column_names
+    dropped = [c for c in src_names if target.column(c) is None]
+    if dropped:
+        warnings.append(f"{source.name}: backup columns not in the database, dropped: {', '.join(dropped)}")
+    for col in target.columns:
+        if source.column(col.name) is None:
+            if not col.nullable and not col.has_default:
+                raise IncompatibleSchema(
+                    f"{source.name}.{col.name} is NOT NULL without a default and not in the backup"
+                )
+            warnings.append(f"{source.name}.{col.name}: not in the backup, filled by its default")
+    columns = [c for c in src_names if target.column(c) is not None]
+    converters: list[Callable[[Any], Any] | None] = []
+    for name in columns:
+        s, t = source.column(name), target.column(name)
+        assert s is not None and t is not None
+        if same_engine and s.kind == t.kind:
+            converters.append(None)
+        else:
+            converters.append(column_converter(f"{source.name}.{name}", t.kind, log))
+            if s.kind != t.kind and s.kind != "other":
+                warnings.append(f"{source.name}.{name}: {s.type} converted to {t.type}")
+    return TableMatch(
+        name=source.name,
+        target=target,
+        source_indexes=[src_names.index(c) for c in columns],
+        columns=columns,
+        converters=converters,
+        warnings=warnings,
+    )

@@ -1,0 +1,1 @@
+"""The DINO app's database schema, as its Prisma migrations create it."""
