@@ -24,7 +24,9 @@ def validate_backup_id(value: object) -> str:
     """
     if not isinstance(value, str) or not ID_PATTERN.match(value):
         shown = repr(value)[:60]
-        raise InvalidInput(f"invalid backup id {shown}: expected backup_<13 digits>_<9 base36 chars>")
+        raise InvalidInput(
+            f"invalid backup id {shown}: expected backup_<13 digits>_<9 base36 chars>"
+        )
     return value
 
 

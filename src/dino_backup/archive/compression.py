@@ -32,6 +32,17 @@ class Codec:
     extension = "jsonl"
     trailer_size = 0
 
+    def locate_manifest(self, data: bytes) -> tuple[int, int]:
+        """(offset, length) of the manifest from the trailer, which must be exactly as written.
+
+        Comparing every byte (not just the fields that are read) means no bit of the
+        trailer can be corrupted unnoticed, including those standard tools would skip.
+        """
+        offset, length = self.parse_trailer(data)
+        if self.trailer(offset, length) != data:
+            raise IntegrityError("archive trailer is corrupted")
+        return offset, length
+
     def compressor(self, out: BinaryIO) -> Compressor:
         return _Passthrough(out)
 
@@ -87,7 +98,8 @@ class ZstdCodec(Codec):
     _SKIPPABLE = 0x184D2A5D
 
     def __init__(self, level: int = 3, threads: int = 0) -> None:
-        self._cctx = zstandard.ZstdCompressor(level=level, threads=threads)
+        # Frame checksums: a flipped bit in compressed data fails decompression itself.
+        self._cctx = zstandard.ZstdCompressor(level=level, threads=threads, write_checksum=True)
 
     def compressor(self, out: BinaryIO) -> Compressor:
         return self._cctx.stream_writer(out, closefd=False)  # type: ignore[return-value]
@@ -158,7 +170,8 @@ class GzipCodec(Codec):
         return self._HEADER + struct.pack("<H", len(extra)) + extra + b"\x03\x00" + bytes(8)
 
     def parse_trailer(self, data: bytes) -> tuple[int, int]:
-        if not data.startswith(self._HEADER) or data[14:16] != b"DB":
+        # header(10), XLEN(2), then the subfield: id "DB"(2), length(2), payload
+        if not data.startswith(self._HEADER) or data[12:14] != b"DB":
             raise IntegrityError("archive trailer missing: not a dino-backup archive, or truncated")
         return _unpack(data[16 : 16 + _PAYLOAD.size])
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
@@ -12,9 +13,13 @@ from ..errors import IntegrityError, NotFound, WrongKey
 from . import crypto
 from .compression import Codec, sniff_codec
 from .values import decode_row
-from .writer import FORMAT_VERSION
+from .writer import FORMAT_VERSION, MANIFEST_PREFIX
+
+_MANIFEST_END = re.compile(rb',"sha256":"([0-9a-f]{64})"\}\n\Z')
+_HEX64 = re.compile(r"\A[0-9a-f]{64}\Z")
 
 _READ = 1 << 20
+_SNIFF = 16  # enough for every codec's leading bytes (b'{"dino_backup"' is 14)
 
 
 class ArchiveReader:
@@ -24,7 +29,7 @@ class ArchiveReader:
         self._f = f
         self.size = size
         self._f.seek(0)
-        self.codec: Codec = sniff_codec(self._f.read(8))
+        self.codec: Codec = sniff_codec(self._f.read(_SNIFF))
         self.manifest = self._read_manifest()
         self.tables: dict[str, dict[str, Any]] = {t["name"]: t for t in self.manifest["tables"]}
 
@@ -44,29 +49,23 @@ class ArchiveReader:
     def _section_bytes(self, offset: int, length: int) -> Iterator[bytes]:
         return self.codec.decompress(self._chunks(offset, length))
 
-    def _one_line_section(self, offset: int, length: int, key: str) -> Any:
-        data = b"".join(self._section_bytes(offset, length))
-        try:
-            obj = orjson.loads(data)
-        except orjson.JSONDecodeError:
-            raise IntegrityError(f"archive {key} section is not valid JSON") from None
-        if not isinstance(obj, dict) or key not in obj:
-            raise IntegrityError(f"archive {key} section is malformed")
-        return obj[key]
+    def _section_data(self, offset: int, length: int) -> bytes:
+        return b"".join(self._section_bytes(offset, length))
 
     def _read_manifest(self) -> dict[str, Any]:
         size = self.codec.trailer_size
         if self.size < size:
             raise IntegrityError("archive is truncated")
         self._f.seek(self.size - size)
-        offset, length = self.codec.parse_trailer(self._f.read(size))
+        offset, length = self.codec.locate_manifest(self._f.read(size))
         if offset + length != self.size - size:
             raise IntegrityError("archive trailer does not match the manifest position")
-        manifest = self._one_line_section(offset, length, "manifest")
+        manifest = _parse_manifest(self._section_data(offset, length))
         if manifest.get("format") != FORMAT_VERSION:
             raise IntegrityError(f"unsupported archive format version {manifest.get('format')!r}")
+        _check_manifest_shape(manifest)
         self.manifest_offset = offset
-        return dict(manifest)
+        return manifest
 
     # -- tables ----------------------------------------------------------------
     def table_entry(self, name: str) -> dict[str, Any]:
@@ -108,7 +107,9 @@ class ArchiveReader:
         if digest != entry["sha256"]:
             raise IntegrityError(f"table {name!r}: SHA-256 mismatch (archive corrupted)")
         if rows != entry["rows"]:
-            raise IntegrityError(f"table {name!r}: {rows} rows found, manifest says {entry['rows']}")
+            raise IntegrityError(
+                f"table {name!r}: {rows} rows found, manifest says {entry['rows']}"
+            )
 
     def iter_batches(self, name: str, batch_size: int = 5000) -> Iterator[list[list[Any]]]:
         batch: list[list[Any]] = []
@@ -137,14 +138,57 @@ class ArchiveReader:
     def _check_layout(self) -> None:
         """Sections must tile the file exactly: nothing inserted, nothing missing."""
         position = self.manifest["header_length"]
-        for b in self._section_bytes(0, position):
-            pass
+        header = self._section_data(0, position)
+        if hashlib.sha256(header).hexdigest() != self.manifest["header_sha256"]:
+            raise IntegrityError("archive header section is corrupted (SHA-256 mismatch)")
         for entry in self.manifest["tables"]:
             if entry["offset"] != position:
                 raise IntegrityError(f"table {entry['name']!r}: section is not where expected")
             position += entry["length"]
         if position != self.manifest_offset:
             raise IntegrityError("archive has unexpected bytes before the manifest")
+
+
+def _parse_manifest(data: bytes) -> dict[str, Any]:
+    """The manifest line, after checking the SHA-256 over its exact bytes."""
+    end = _MANIFEST_END.search(data)
+    if not data.startswith(MANIFEST_PREFIX) or end is None:
+        raise IntegrityError("archive manifest section is malformed")
+    body = data[len(MANIFEST_PREFIX) : end.start()]
+    if hashlib.sha256(body).hexdigest().encode() != end.group(1):
+        raise IntegrityError("archive manifest is corrupted (SHA-256 mismatch)")
+    try:
+        manifest = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise IntegrityError("archive manifest section is not valid JSON") from None
+    if not isinstance(manifest, dict):
+        raise IntegrityError("archive manifest section is malformed")
+    return manifest
+
+
+def _is_count(value: Any) -> bool:
+    return type(value) is int and value >= 0
+
+
+def _check_manifest_shape(manifest: dict[str, Any]) -> None:
+    """Types of the fields the reader relies on, so a bad archive never raises KeyError."""
+    tables = manifest.get("tables")
+    ok = (
+        _is_count(manifest.get("header_length"))
+        and isinstance(manifest.get("header_sha256"), str)
+        and isinstance(tables, list)
+    )
+    for entry in tables if ok and isinstance(tables, list) else []:
+        ok = ok and (
+            isinstance(entry, dict)
+            and isinstance(entry.get("name"), str)
+            and all(_is_count(entry.get(k)) for k in ("offset", "length", "rows"))
+            and isinstance(entry.get("sha256"), str)
+            and bool(_HEX64.match(entry["sha256"]))
+            and isinstance(entry.get("schema"), dict)
+        )
+    if not ok:
+        raise IntegrityError("archive manifest lacks required fields")
 
 
 def open_archive(f: BinaryIO, size: int, key: bytes | None) -> ArchiveReader:

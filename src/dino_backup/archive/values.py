@@ -2,8 +2,9 @@
 
 JSON's own strings, integers (64-bit), finite floats, booleans and null are written as
 they are. Everything else becomes a one-key object whose key names the type, so that
-values come back with the type they were read with. JSON column values (dicts and lists)
-are wrapped too, so a stored object can never be mistaken for a tag.
+values come back with the type they were read with. Objects (dicts) are wrapped too, so a
+stored object can never be mistaken for a tag; lists (arrays) are wrapped with each element
+encoded the same way, so an array of dates or decimals comes back as one.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ _ENCODERS: dict[type, Callable[[Any], Any]] = {
     decimal.Decimal: lambda v: {"$n": str(v)},
     uuid.UUID: lambda v: {"$u": str(v)},
     dict: lambda v: {"$j": v},
-    list: lambda v: {"$j": v},
+    list: lambda v: {"$a": [encode_value(x) for x in v]},
 }
 
 
@@ -84,6 +85,7 @@ _DECODERS: dict[str, Callable[[Any], Any]] = {
     "$n": decimal.Decimal,
     "$u": uuid.UUID,
     "$j": lambda v: v,
+    "$a": lambda v: [decode_value(x) for x in v],
     "$s": str,
 }
 

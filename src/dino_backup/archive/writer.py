@@ -61,18 +61,29 @@ class TableSection:
         }
 
 
+MANIFEST_PREFIX = b'{"manifest":'
+MANIFEST_SUFFIX = b',"sha256":"%s"}\n'
+
+
+def manifest_line(manifest: dict[str, Any]) -> bytes:
+    """`{"manifest": {...},"sha256":"<hex>"}`: the hash covers the manifest's exact bytes."""
+    body = orjson.dumps(manifest)
+    digest = hashlib.sha256(body).hexdigest().encode()
+    return MANIFEST_PREFIX + body + MANIFEST_SUFFIX % digest
+
+
 class ArchiveWriter:
     def __init__(self, out: BinaryIO, codec: Codec, header: dict[str, Any]) -> None:
         self._out = _CountingWriter(out)
         self._codec = codec
-        _, self._header_length = self._write_section(
-            {"dino_backup": {"format": FORMAT_VERSION, **header}}
-        )
+        line = orjson.dumps({"dino_backup": {"format": FORMAT_VERSION, **header}}, option=_LINE)
+        self._header_sha256 = hashlib.sha256(line).hexdigest()
+        _, self._header_length = self._write_section(line)
 
-    def _write_section(self, obj: dict[str, Any]) -> tuple[int, int]:
+    def _write_section(self, data: bytes) -> tuple[int, int]:
         start = self._out.position
         compressor = self._codec.compressor(self._out)  # type: ignore[arg-type]
-        compressor.write(orjson.dumps(obj, option=_LINE))
+        compressor.write(data)
         compressor.close()
         return start, self._out.position - start
 
@@ -80,7 +91,12 @@ class ArchiveWriter:
         return TableSection(self._out, self._codec, name, columns)
 
     def finish(self, manifest: dict[str, Any]) -> None:
-        full = {"format": FORMAT_VERSION, "header_length": self._header_length, **manifest}
-        offset, length = self._write_section({"manifest": full})
+        full = {
+            "format": FORMAT_VERSION,
+            "header_length": self._header_length,
+            "header_sha256": self._header_sha256,
+            **manifest,
+        }
+        offset, length = self._write_section(manifest_line(full))
         self._out.write(self._codec.trailer(offset, length))
         self._out.flush()

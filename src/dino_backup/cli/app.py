@@ -5,6 +5,8 @@ from __future__ import annotations
 import typer
 
 from . import backup_cmds, db_cmds, restore_cmd
+from .audit_cmds import app as audit_app
+from .serve_cmds import admin_session, demo, serve
 
 app = typer.Typer(
     name="dino-backup",
@@ -27,6 +29,11 @@ app.command("delete")(backup_cmds.delete)
 app.command("cleanup")(backup_cmds.cleanup)
 app.command("health")(backup_cmds.health)
 app.command("keygen")(db_cmds.keygen)
+app.command("import")(db_cmds.import_cmd)
+app.command("serve")(serve)
+app.command("demo")(demo)
+app.command("admin-session")(admin_session)
+app.add_typer(audit_app, name="audit")
 
 
 def main() -> None:

@@ -17,13 +17,19 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result object a
 
 
 def create(
-    no_user_data: Annotated[bool, typer.Option("--no-user-data", help="Leave out user travel data.")] = False,
+    no_user_data: Annotated[
+        bool, typer.Option("--no-user-data", help="Leave out user travel data.")
+    ] = False,
     include_sessions: Annotated[
         bool, typer.Option("--include-sessions", help="Include sessions, accounts and tokens.")
     ] = False,
     compression: Annotated[str, typer.Option(help="zstd, gzip or none.")] = "zstd",
-    encrypt: Annotated[bool, typer.Option("--encrypt", help="AES-256-GCM with BACKUP_ENCRYPTION_KEY.")] = False,
-    tables: Annotated[str | None, typer.Option(help="Exactly these tables, comma-separated.")] = None,
+    encrypt: Annotated[
+        bool, typer.Option("--encrypt", help="AES-256-GCM with BACKUP_ENCRYPTION_KEY.")
+    ] = False,
+    tables: Annotated[
+        str | None, typer.Option(help="Exactly these tables, comma-separated.")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Take a consistent, compressed, verified backup."""
@@ -44,8 +50,10 @@ def create(
 def _render_created(result: dict[str, Any]) -> None:
     meta = result["metadata"]
     out.print(f"[green]{result['message']}[/green]")
-    out.print(f"  file: {meta['file']} ({human_size(meta['size'])}, {meta['compression']}"
-              f"{', encrypted' if meta['encrypted'] else ''})")
+    out.print(
+        f"  file: {meta['file']} ({human_size(meta['size'])}, {meta['compression']}"
+        f"{', encrypted' if meta['encrypted'] else ''})"
+    )
     for w in result["warnings"]:
         out.print(f"  [yellow]warning:[/yellow] {w}")
 
@@ -64,8 +72,13 @@ def _render_list(result: dict[str, Any]) -> None:
     table = Table("ID", "Taken (UTC)", "Tables", "Records", "Size", "Comp.", "Enc.", "Kind")
     for b in result["backups"]:
         table.add_row(
-            b["id"], b["timestamp"], str(len(b["tables"])), str(sum(b["recordCounts"].values())),
-            human_size(b["size"]), b.get("compression", "?"), "yes" if b.get("encrypted") else "no",
+            b["id"],
+            b["timestamp"],
+            str(len(b["tables"])),
+            str(sum(b["recordCounts"].values())),
+            human_size(b["size"]),
+            b.get("compression", "?"),
+            "yes" if b.get("encrypted") else "no",
             b.get("kind", "manual"),
         )
     out.print(table)
@@ -92,12 +105,26 @@ def show(backup_id: str, as_json: JsonOpt = False) -> None:
 
 def _render_show(result: dict[str, Any]) -> None:
     meta = result["backup"]
-    for k in ("id", "timestamp", "kind", "environment", "sourceDialect", "file", "size",
-              "compression", "encrypted", "keyFingerprint", "checksum", "durationMs"):
+    for k in (
+        "id",
+        "timestamp",
+        "kind",
+        "environment",
+        "sourceDialect",
+        "file",
+        "size",
+        "compression",
+        "encrypted",
+        "keyFingerprint",
+        "checksum",
+        "durationMs",
+    ):
         out.print(f"{k:>16}: {meta.get(k)}")
     table = Table("Table", "Records", "SHA-256")
     for name in meta["tables"]:
-        table.add_row(name, str(meta["recordCounts"][name]), meta["tableChecksums"][name][:16] + "…")
+        table.add_row(
+            name, str(meta["recordCounts"][name]), meta["tableChecksums"][name][:16] + "…"
+        )
     out.print(table)
 
 
@@ -124,7 +151,9 @@ def _verify_all(mgr: Any) -> dict[str, Any]:
         try:
             results.append(mgr.verify_backup(meta["id"]))
         except BackupError as exc:
-            results.append({"success": False, "backupId": meta["id"], "valid": False, "error": str(exc)})
+            results.append(
+                {"success": False, "backupId": meta["id"], "valid": False, "error": str(exc)}
+            )
     bad = [r for r in results if not r["success"]]
     return {
         "success": not bad,
@@ -180,8 +209,10 @@ def health(as_json: JsonOpt = False) -> None:
 
 def _render_health(result: dict[str, Any]) -> None:
     h = result["health"]
-    out.print(f"backups: {h['totalBackups']}, latest {h['latestBackup']}, "
-              f"storage {human_size(h['storageUsed'])}")
+    out.print(
+        f"backups: {h['totalBackups']}, latest {h['latestBackup']}, "
+        f"storage {human_size(h['storageUsed'])}"
+    )
     integ = h["integrityStatus"]
     out.print(f"integrity: {integ['verified']} verified, {len(integ['failed'])} failed")
     for alert in result["alerts"]:

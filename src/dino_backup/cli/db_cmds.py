@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 
@@ -32,14 +33,36 @@ def demo_data(
     """Fill the DINO tables with realistic demo data."""
     with handled(as_json):
         counts = generate_demo_data(manager().ctx.engine, users=users, visits=visits, seed=seed)
-        result = {"success": True, "recordCounts": counts,
-                  "message": f"demo data: {sum(counts.values())} rows"}
+        result = {
+            "success": True,
+            "recordCounts": counts,
+            "message": f"demo data: {sum(counts.values())} rows",
+        }
     emit(result, as_json, lambda r: out.print(r["message"]))
 
 
 def keygen(as_json: JsonOpt = False) -> None:
     """Print a new random encryption key (store it safely; it is never saved by us)."""
     key = crypto.generate_key()
-    result = {"success": True, "key": key,
-              "fingerprint": crypto.key_fingerprint(crypto.parse_key(key))}
+    result = {
+        "success": True,
+        "key": key,
+        "fingerprint": crypto.key_fingerprint(crypto.parse_key(key)),
+    }
     emit(result, as_json, lambda r: out.print(r["key"]))
+
+
+def import_cmd(
+    file: Annotated[Path, typer.Argument(help="A backup file of the TypeScript system.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Store a backup written by the original TypeScript system as a native backup."""
+    with handled(as_json):
+        result = manager().import_legacy(file)
+    emit(result, as_json, _render_import)
+
+
+def _render_import(result: dict[str, Any]) -> None:
+    out.print(f"[green]{result['message']}[/green]")
+    for w in result["warnings"]:
+        out.print(f"  [yellow]warning:[/yellow] {w}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+
 from .. import errors as e
 
 EXIT_CODES: list[tuple[type[BaseException], int]] = [
@@ -14,7 +16,13 @@ EXIT_CODES: list[tuple[type[BaseException], int]] = [
     (e.StorageFull, 8),
     (e.DatabaseUnreachable, 9),
     (e.BackupError, 1),
+    # Last resort for what the engine failed to translate: still one line, no traceback.
+    (sa.exc.OperationalError, 9),
+    (sa.exc.InterfaceError, 9),
 ]
+
+# What `handled` catches: the engine's errors and the untranslated ones above.
+CAUGHT: tuple[type[BaseException], ...] = (e.BackupError, sa.exc.SQLAlchemyError, OSError)
 
 
 def exit_code(exc: BaseException) -> int:
@@ -25,5 +33,7 @@ def exit_code(exc: BaseException) -> int:
 
 
 def one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
+    """The first line of the message (of the driver's own error for a wrapped one)."""
+    source = getattr(exc, "orig", None) or exc
+    text = str(source).strip().splitlines()
+    return text[0][:300] if text else type(exc).__name__

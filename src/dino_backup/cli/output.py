@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from ..core.context import ProgressFn, no_progress
 from ..errors import BackupError
-from .errors import exit_code, one_line
+from .errors import CAUGHT, exit_code, one_line
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -38,7 +38,7 @@ def handled(as_json: bool) -> Iterator[None]:
     """Map engine errors (and a database driver's) to a one-line message and exit code."""
     try:
         yield
-    except BackupError as exc:
+    except CAUGHT as exc:
         fail(exc, as_json)
     except KeyboardInterrupt:
         err.print("interrupted; nothing was changed")

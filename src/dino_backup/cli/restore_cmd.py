@@ -16,7 +16,9 @@ from .state import manager
 
 def restore(
     backup_id: str,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check and report; change nothing.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Check and report; change nothing.")
+    ] = False,
     skip_user_data: Annotated[bool, typer.Option("--skip-user-data")] = False,
     skip_sessions: Annotated[bool, typer.Option("--skip-sessions")] = False,
     tables: Annotated[str | None, typer.Option(help="Only these tables, comma-separated.")] = None,

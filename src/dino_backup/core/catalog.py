@@ -32,6 +32,28 @@ def archive_name(backup_id: str, extension: str) -> str:
     return f"{validate_backup_id(backup_id)}.{extension}"
 
 
+_FIELD_TYPES: dict[str, type | tuple[type, ...]] = {
+    "timestamp": str,
+    "tables": list,
+    "recordCounts": dict,
+    "size": int,
+    "checksum": str,
+    "file": str,
+    "encrypted": bool,
+}
+
+
+def _malformed_fields(meta: dict[str, Any]) -> list[str]:
+    """Fields the engine relies on that are missing or of the wrong type."""
+    bad = [k for k, t in _FIELD_TYPES.items() if not isinstance(meta.get(k), t)]
+    name = meta.get("file")
+    if isinstance(name, str) and (
+        not name.startswith(f"{meta['id']}.") or "/" in name or "\0" in name
+    ):
+        bad.append("file")
+    return bad
+
+
 class Catalog:
     def __init__(self, storage: Storage) -> None:
         self.storage = storage
@@ -48,6 +70,9 @@ class Catalog:
             raise IntegrityError(f"metadata of {backup_id} is not valid JSON") from None
         if not isinstance(meta, dict) or meta.get("id") != backup_id:
             raise IntegrityError(f"metadata of {backup_id} does not describe that backup")
+        bad = _malformed_fields(meta)
+        if bad:
+            raise IntegrityError(f"metadata of {backup_id} is malformed ({', '.join(bad)})")
         return meta
 
     def all(self) -> list[dict[str, Any]]:

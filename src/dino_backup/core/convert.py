@@ -13,7 +13,11 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
+import orjson
+
+from ..dialects.limits import Fitter
 from ..errors import IncompatibleSchema
+from ..schema.reflect import ColumnSpec
 
 Converter = Callable[[Any], Any]
 UTC = dt.UTC
@@ -32,36 +36,61 @@ class ConversionLog:
         return [f"{where}: {n} value(s) {reason}" for (where, reason), n in self.counts.items()]
 
 
+_EPOCH = dt.datetime(1970, 1, 1)
+# Below this many units an epoch number is read as seconds: 1e11 s is the year 5138, while
+# 1e11 ms is only 1973-03-03 (Prisma's SQLite driver writes epoch milliseconds).
+_SECONDS_BELOW = 1e11
+
+
 def _parse_datetime(text: str) -> dt.datetime:
-    value = text.strip().replace("Z", "+00:00")
+    value = text.strip()
+    if value.endswith(("Z", "z")):
+        value = value[:-1] + "+00:00"
     return dt.datetime.fromisoformat(value)
 
 
 def _from_epoch(number: float) -> dt.datetime:
-    # Prisma's SQLite driver stores DateTime as epoch milliseconds; plain seconds also occur.
-    seconds = number / 1000 if abs(number) >= 1e11 else number
-    return dt.datetime.fromtimestamp(seconds, UTC).replace(tzinfo=None)
+    """Naive UTC from epoch milliseconds (or seconds), in exact integer arithmetic."""
+    if abs(number) < _SECONDS_BELOW:
+        return _EPOCH + dt.timedelta(seconds=number)
+    if isinstance(number, int):
+        return _EPOCH + dt.timedelta(milliseconds=number)
+    return _EPOCH + dt.timedelta(microseconds=round(number * 1000))
 
 
-def to_datetime(value: Any, note: Callable[[str], None]) -> Any:
+def _zoned(value: dt.datetime, with_zone: bool, note: Callable[[str], None]) -> dt.datetime:
+    """Fit a date-time to the target column: aware for timestamptz, naive UTC otherwise."""
+    if with_zone and value.tzinfo is None:
+        note("without a time zone taken as UTC")
+        return value.replace(tzinfo=UTC)
+    if not with_zone and value.tzinfo is not None:
+        note("with a time zone stored as UTC without one")
+        return value.astimezone(UTC).replace(tzinfo=None)
+    return value
+
+
+def _to_datetime(value: Any, note: Callable[[str], None]) -> dt.datetime:
     if isinstance(value, dt.datetime):
-        if value.tzinfo is not None:
-            note("with a time zone stored as UTC without one")
-            return value.astimezone(UTC).replace(tzinfo=None)
         return value
     if isinstance(value, bool):
         raise ValueError("boolean")
     if isinstance(value, int | float):
-        note("read as epoch milliseconds/seconds")
+        note("read as epoch milliseconds (seconds below 1e11)")
         return _from_epoch(value)
     if isinstance(value, dt.date):
         return dt.datetime(value.year, value.month, value.day)
     if isinstance(value, str):
-        parsed = _parse_datetime(value)
-        if parsed.tzinfo is not None:
-            return parsed.astimezone(UTC).replace(tzinfo=None)
-        return parsed
+        note("parsed from ISO text")
+        return _parse_datetime(value)
     raise ValueError(type(value).__name__)
+
+
+def to_datetime(value: Any, note: Callable[[str], None]) -> Any:
+    return _zoned(_to_datetime(value, note), False, note)
+
+
+def to_datetime_tz(value: Any, note: Callable[[str], None]) -> Any:
+    return _zoned(_to_datetime(value, note), True, note)
 
 
 def to_date(value: Any, note: Callable[[str], None]) -> Any:
@@ -71,9 +100,10 @@ def to_date(value: Any, note: Callable[[str], None]) -> Any:
     if isinstance(value, dt.date):
         return value
     if isinstance(value, str):
+        note("parsed from ISO text")
         return dt.date.fromisoformat(value.strip()[:10])
     if isinstance(value, int | float) and not isinstance(value, bool):
-        note("read as epoch milliseconds/seconds")
+        note("read as epoch milliseconds (seconds below 1e11)")
         return _from_epoch(value).date()
     raise ValueError(type(value).__name__)
 
@@ -82,8 +112,11 @@ def to_time(value: Any, note: Callable[[str], None]) -> Any:
     if isinstance(value, dt.time):
         return value
     if isinstance(value, str):
+        note("parsed from ISO text")
         return dt.time.fromisoformat(value.strip())
     if isinstance(value, dt.timedelta):  # MySQL TIME comes back as timedelta
+        if not dt.timedelta(0) <= value < dt.timedelta(days=1):
+            raise ValueError(f"{value} is not a time of day")
         return (dt.datetime.min + value).time()
     raise ValueError(type(value).__name__)
 
@@ -139,6 +172,9 @@ def to_text(value: Any, note: Callable[[str], None]) -> Any:
         return value.isoformat(sep=" ") if isinstance(value, dt.datetime) else value.isoformat()
     if isinstance(value, bytes):
         raise ValueError("binary")
+    if isinstance(value, dict | list):
+        note("written as JSON text")
+        return orjson.dumps(value).decode()
     note(f"converted from {type(value).__name__} to text")
     return str(value)
 
@@ -169,9 +205,17 @@ _BY_KIND: dict[str, Callable[[Any, Callable[[str], None]], Any]] = {
 }
 
 
-def column_converter(where: str, target_kind: str, log: ConversionLog) -> Converter:
-    """Converter for one column; a value that cannot be converted stops the restore."""
-    convert = _BY_KIND.get(target_kind, identity)
+def column_converter(
+    where: str, target: ColumnSpec, log: ConversionLog, fit: Fitter | None = None
+) -> Converter:
+    """Converter for one column; a value that cannot be converted stops the restore.
+
+    `fit` (from the target's dialect) says how the converted value is really stored."""
+    target_kind = target.kind
+    if target_kind == "datetime" and target.timezone:
+        convert = to_datetime_tz
+    else:
+        convert = _BY_KIND.get(target_kind, identity)
 
     def note(reason: str) -> None:
         log.note(where, reason)
@@ -180,7 +224,12 @@ def column_converter(where: str, target_kind: str, log: ConversionLog) -> Conver
         if value is None:
             return None
         try:
-            return convert(value, note)
+            value = convert(value, note)
+            if fit is not None:
+                value, reason = fit(value)
+                if reason:
+                    note(reason)
+            return value
         except (ValueError, TypeError, ArithmeticError, OverflowError) as exc:
             raise IncompatibleSchema(
                 f"{where}: value {str(value)[:40]!r} cannot be stored as {target_kind} ({exc})"

@@ -22,7 +22,7 @@ from ..archive.writer import FORMAT_VERSION, ArchiveWriter
 from ..errors import BackupError, DatabaseUnreachable, IntegrityError, StorageFull
 from ..ids import new_backup_id
 from ..schema.reflect import TableSpec, dependency_order, reflect_tables
-from .catalog import archive_name
+from .catalog import archive_name, checksum_name
 from .context import Context, ProgressFn, no_progress, utc_iso
 from .hashing import HashingWriter, file_sha256
 from .options import BackupOptions
@@ -39,11 +39,19 @@ def _db_error(exc: sa.exc.SQLAlchemyError) -> DatabaseUnreachable:
 
 
 class BackupCreator:
+    chunk_size = crypto.DEFAULT_CHUNK_SIZE  # plaintext bytes per encrypted chunk
+
     def __init__(self, ctx: Context, progress: ProgressFn = no_progress) -> None:
         self.ctx = ctx
         self.progress = progress
 
-    def run(self, options: BackupOptions) -> dict[str, Any]:
+    def run(
+        self,
+        options: BackupOptions,
+        backup_id: str | None = None,
+        extra_metadata: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Back up; `backup_id` and `extra_metadata` let an import keep its origin's."""
         started = time.monotonic()
         specs = reflect_tables(self.ctx.engine)
         names, warnings = select_for_backup(
@@ -55,7 +63,7 @@ class BackupCreator:
         )
         tables = dependency_order([specs[n] for n in names])
         key = self.ctx.require_key() if options.encrypt else None
-        backup_id = new_backup_id()
+        backup_id = backup_id or new_backup_id()
         codec = get_codec(options.codec_name, threads=-1)
         name = archive_name(backup_id, codec.extension + (".enc" if key else ""))
         try:
@@ -66,13 +74,22 @@ class BackupCreator:
             self._post_check(name, digest, counts, key)
             meta = self._metadata(backup_id, name, tables, counts, sums, digest, options, key)
             meta["warnings"] = warnings
+            meta.update(extra_metadata or {})
             meta["durationMs"] = int((time.monotonic() - started) * 1000)
             self.ctx.catalog.write_checksum(backup_id, name, digest)
             self.ctx.catalog.save(meta)
         except BaseException:
-            self.ctx.storage.delete(name)
+            self._discard(backup_id, name)
             raise
         return meta
+
+    def _discard(self, backup_id: str, name: str) -> None:
+        """Remove what a failed run wrote (metadata is written last, so it is never there)."""
+        for leftover in (name, checksum_name(backup_id)):
+            try:
+                self.ctx.storage.delete(leftover)
+            except OSError:
+                pass  # `cleanup` removes it later; the original error matters more
 
     # -- writing ---------------------------------------------------------------
     def _write(
@@ -90,7 +107,8 @@ class BackupCreator:
             hashed = HashingWriter(raw)
             out: Any = hashed
             if key is not None:
-                out = stack.enter_context(crypto.EncryptingWriter(hashed, key))  # type: ignore[arg-type]
+                encrypting = crypto.EncryptingWriter(hashed, key, self.chunk_size)  # type: ignore[arg-type]
+                out = stack.enter_context(encrypting)
             created = utc_iso(int(backup_id.split("_")[1]))
             header = {"id": backup_id, "created": created, "compression": codec.name}
             writer = ArchiveWriter(out, codec, header)
@@ -99,7 +117,9 @@ class BackupCreator:
                 **header,
                 "sourceDialect": self.ctx.dialect.name,
                 "options": options.to_json(),
-                "tables": [{"name": t.name, **sections[t.name], "schema": t.to_json()} for t in tables],
+                "tables": [
+                    {"name": t.name, **sections[t.name], "schema": t.to_json()} for t in tables
+                ],
             }
             writer.finish(manifest)
         counts = {n: s["rows"] for n, s in sections.items()}

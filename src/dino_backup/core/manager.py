@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from pathlib import Path
 from typing import Any
 
 from ..settings import Settings
 from ..storage.local import LocalStorage
 from .context import Context, ProgressFn, no_progress
 from .create import BackupCreator
+from .legacy_import import import_legacy
 from .lock import exclusive
 from .options import BackupOptions, RestoreOptions
 from .restore import Restorer
@@ -33,14 +35,15 @@ class BackupManager:
         self, options: BackupOptions | None = None, progress: ProgressFn = no_progress
     ) -> dict[str, Any]:
         options = options or BackupOptions()
-        with exclusive(self.ctx.lock_path, "backup"):
+        with exclusive(self.ctx.lock_path, "backup", self.ctx.engine):
             meta = BackupCreator(self.ctx, progress).run(options)
         log.info("backup %s created (%d bytes)", meta["id"], meta["size"])
         rows = sum(meta["recordCounts"].values())
         return {
             "success": True,
             "backupId": meta["id"],
-            "message": f"Backup {meta['id']} created: {rows} records in {len(meta['tables'])} tables",
+            "message": f"Backup {meta['id']} created: {rows} records in {len(meta['tables'])} "
+            "tables",
             "warnings": meta["warnings"],
             "metadata": meta,
         }
@@ -80,8 +83,21 @@ class BackupManager:
     def restore_from_backup(
         self, options: RestoreOptions, progress: ProgressFn = no_progress
     ) -> dict[str, Any]:
-        with exclusive(self.ctx.lock_path, "restore"):
+        with exclusive(self.ctx.lock_path, "restore", self.ctx.engine):
             return Restorer(self.ctx, progress).run(options)
+
+    def import_legacy(self, path: Path, progress: ProgressFn = no_progress) -> dict[str, Any]:
+        """Store a TypeScript-system backup file as a native backup."""
+        with exclusive(self.ctx.lock_path, "import", self.ctx.engine):
+            meta = import_legacy(self.ctx, path, progress)
+        return {
+            "success": True,
+            "backupId": meta["id"],
+            "message": f"Imported {path.name} as {meta['id']}: "
+            f"{sum(meta['recordCounts'].values())} records in {len(meta['tables'])} tables",
+            "warnings": meta["warnings"],
+            "metadata": meta,
+        }
 
     def cleanup_old_backups(self, now: dt.datetime | None = None) -> dict[str, Any]:
         now = now or dt.datetime.now(dt.UTC)

@@ -47,7 +47,7 @@ class Restorer:
             )
             log = ConversionLog()
             matches = self._match(reader, names, log)
-            warnings = [w for m in matches for w in m.warnings]
+            warnings = self._engine_warning(reader) + [w for m in matches for w in m.warnings]
             counts = {m.name: reader.tables[m.name]["rows"] for m in matches}
             changes: dict[str, dict[str, int]] = {}
             if not options.dry_run:
@@ -67,12 +67,24 @@ class Restorer:
             "message": f"{rows} records in {len(matches)} tables {verb} from {options.backup_id}",
         }
 
-    def _match(self, reader: ArchiveReader, names: list[str], log: ConversionLog) -> list[TableMatch]:
+    def _match(
+        self, reader: ArchiveReader, names: list[str], log: ConversionLog
+    ) -> list[TableMatch]:
         source_specs = [TableSpec.from_json(reader.table_entry(n)["schema"]) for n in names]
         targets = reflect_tables(self.ctx.engine)
         same = reader.manifest.get("sourceDialect") == self.dialect.name
         ordered = dependency_order(source_specs)
-        return [match_table(s, targets.get(s.name), same, log) for s in ordered]
+        fitter = self.dialect.fitter
+        return [match_table(s, targets.get(s.name), same, log, fitter) for s in ordered]
+
+    def _engine_warning(self, reader: ArchiveReader) -> list[str]:
+        source = reader.manifest.get("sourceDialect")
+        if source == self.dialect.name:
+            return []
+        return [
+            f"backup taken on {source} restored into {self.dialect.name}: values converted "
+            "to this database's column types"
+        ]
 
     # -- writing ---------------------------------------------------------------
     def _apply(self, reader: ArchiveReader, matches: list[TableMatch]) -> dict[str, dict[str, int]]:
@@ -86,10 +98,13 @@ class Restorer:
                 for m in matches:
                     changes[m.name]["updated"] = self._update_changed(conn, m)
                     changes[m.name]["inserted"] = self._insert_new(conn, m)
+                    self.dialect.after_restore(conn, m.target)
                 for m in matches:
                     self.dialect.drop_staging(conn, staging_name(m.name))
         except sa.exc.IntegrityError as exc:
-            raise IncompatibleSchema(f"restore refused by the database, nothing changed: {_first(exc)}") from None
+            raise IncompatibleSchema(
+                f"restore refused by the database, nothing changed: {_first(exc)}"
+            ) from None
         except sa.exc.SQLAlchemyError as exc:
             raise BackupError(f"restore failed, nothing changed: {_first(exc)}") from None
         return changes
@@ -97,7 +112,7 @@ class Restorer:
     def _stage(self, conn: sa.Connection, reader: ArchiveReader, m: TableMatch) -> None:
         staging = staging_name(m.name)
         self.dialect.drop_staging(conn, staging)
-        self.dialect.create_staging(conn, m.target, staging)
+        self.dialect.create_staging(conn, m.target, staging, m.columns, m.key)
         total = reader.tables[m.name]["rows"]
         done = 0
         self.progress(m.name, 0, total)
@@ -106,10 +121,6 @@ class Restorer:
             self.dialect.insert_rows(conn, staging, m.columns, rows)
             done += len(rows)
             self.progress(m.name, done, total)
-        if m.key:
-            cols = self.dialect.column_list(m.key)
-            q = self.dialect.quote
-            conn.exec_driver_sql(f"CREATE INDEX {q(staging + '_pk')} ON {q(staging)} ({cols})")
 
     def _convert(self, row: list[Any], m: TableMatch) -> list[Any]:
         out = [row[i] for i in m.source_indexes]
@@ -119,8 +130,8 @@ class Restorer:
         return self.dialect.adapt_row(out)
 
     def _key_join(self, m: TableMatch, left: str, right: str) -> str:
-        q = self.dialect.quote
-        return " AND ".join(f"{left}.{q(c)} = {right}.{q(c)}" for c in m.key)
+        q, same = self.dialect.quote, self.dialect.same_key
+        return " AND ".join(same(f"{left}.{q(c)}", f"{right}.{q(c)}", m.spec(c)) for c in m.key)
 
     def _delete_missing(self, conn: sa.Connection, m: TableMatch) -> int:
         q = self.dialect.quote
@@ -138,7 +149,8 @@ class Restorer:
         if not m.key or not values:
             return 0
         sets = ", ".join(f"{self.dialect.assign_target(table, q(c))} = s.{q(c)}" for c in values)
-        differs = " OR ".join(self.dialect.is_distinct(f"{table}.{q(c)}", f"s.{q(c)}") for c in values)
+        distinct = self.dialect.is_distinct
+        differs = " OR ".join(distinct(f"{table}.{q(c)}", f"s.{q(c)}", m.spec(c)) for c in values)
         sql = self.dialect.update_from(table, staging, self._key_join(m, table, "s"), sets, differs)
         return conn.exec_driver_sql(sql).rowcount
 
@@ -149,7 +161,8 @@ class Restorer:
         src = self.dialect.column_list(m.columns, prefix="s.")
         sql = f"INSERT INTO {table} ({cols}) SELECT {src} FROM {staging} s"
         if m.key:
-            sql += f" WHERE NOT EXISTS (SELECT 1 FROM {table} WHERE {self._key_join(m, table, 's')})"
+            match = self._key_join(m, table, "s")
+            sql += f" WHERE NOT EXISTS (SELECT 1 FROM {table} WHERE {match})"
         return conn.exec_driver_sql(sql).rowcount
 
 

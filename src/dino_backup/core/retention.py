@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from ..ids import ID_PATTERN
+from .catalog import META_DIR
 from .context import Context
 
 
@@ -19,8 +20,14 @@ def _parse(stamp: str) -> dt.datetime:
 
 
 def orphan_files(ctx: Context) -> list[str]:
-    """Archives and checksum files whose backup is not listed (a crash between steps)."""
-    listed = ctx.catalog.ids()
+    """Archives and checksum files whose backup has no metadata file (a crash between steps).
+
+    A metadata file that exists but cannot be read still protects its archive: the archive
+    is self-describing and may be all that is left of that backup.
+    """
+    listed = {
+        name.rsplit("/", 1)[-1].removesuffix(".meta.json") for name in ctx.storage.list(META_DIR)
+    }
     orphans = []
     for name in ctx.storage.list("") + ctx.storage.list("checksums"):
         stem = name.rsplit("/", 1)[-1].split(".", 1)[0]

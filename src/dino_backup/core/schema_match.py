@@ -11,8 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..dialects.limits import Fitter
 from ..errors import IncompatibleSchema
-from ..schema.reflect import TableSpec
+from ..schema.reflect import ColumnSpec, TableSpec
 from .convert import ConversionLog, column_converter
 
 
@@ -27,8 +28,22 @@ class TableMatch:
 
     @property
     def key(self) -> tuple[str, ...]:
+        """Columns that identify a row: the primary key, else a unique set of NOT NULL
+        columns (rows are then matched, not all deleted and inserted again); () if none."""
         pk = self.target.primary_key
-        return pk if pk and all(c in self.columns for c in pk) else ()
+        if pk:
+            return pk if all(c in self.columns for c in pk) else ()
+        return next((u for u in self.target.unique if u and self._identifies(u)), ())
+
+    def _identifies(self, columns: tuple[str, ...]) -> bool:
+        """Unique and never NULL (NULLs are not equal to each other, so they match nothing)."""
+        specs = [self.target.column(c) for c in columns]
+        return all(s is not None and not s.nullable and s.name in self.columns for s in specs)
+
+    def spec(self, column: str) -> ColumnSpec:
+        found = self.target.column(column)
+        assert found is not None, column
+        return found
 
 
 def match_table(
@@ -36,6 +51,7 @@ def match_table(
     target: TableSpec | None,
     same_engine: bool,
     log: ConversionLog,
+    fitter: Callable[[ColumnSpec], Fitter | None] = lambda column: None,
 ) -> TableMatch:
     if target is None:
         raise IncompatibleSchema(f"table {source.name!r} does not exist in the database")
@@ -43,7 +59,9 @@ def match_table(
     src_names = source.column_names
     dropped = [c for c in src_names if target.column(c) is None]
     if dropped:
-        warnings.append(f"{source.name}: backup columns not in the database, dropped: {', '.join(dropped)}")
+        warnings.append(
+            f"{source.name}: backup columns not in the database, dropped: {', '.join(dropped)}"
+        )
     for col in target.columns:
         if source.column(col.name) is None:
             if not col.nullable and not col.has_default:
@@ -59,7 +77,7 @@ def match_table(
         if same_engine and s.kind == t.kind:
             converters.append(None)
         else:
-            converters.append(column_converter(f"{source.name}.{name}", t.kind, log))
+            converters.append(column_converter(f"{source.name}.{name}", t, log, fitter(t)))
             if s.kind != t.kind and s.kind != "other":
                 warnings.append(f"{source.name}.{name}: {s.type} converted to {t.type}")
     return TableMatch(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, BinaryIO
 
 from ..archive import crypto
 from ..archive.reader import ArchiveReader, open_archive
@@ -25,7 +25,9 @@ def _key_for(ctx: Context, meta: dict[str, Any]) -> bytes | None:
     return key
 
 
-def _check_against_metadata(reader: ArchiveReader, counts: dict[str, int], meta: dict[str, Any]) -> None:
+def _check_against_metadata(
+    reader: ArchiveReader, counts: dict[str, int], meta: dict[str, Any]
+) -> None:
     if reader.manifest.get("id") != meta["id"]:
         raise IntegrityError(f"archive of {meta['id']} belongs to another backup")
     if counts != meta.get("recordCounts"):
@@ -35,20 +37,40 @@ def _check_against_metadata(reader: ArchiveReader, counts: dict[str, int], meta:
         raise IntegrityError(f"archive of {meta['id']}: table checksums differ from its metadata")
 
 
+def _open(ctx: Context, f: BinaryIO, meta: dict[str, Any]) -> ArchiveReader:
+    """Open the archive; errors are reported as what they are, given what the metadata says."""
+    f.seek(0)
+    if crypto.is_encrypted(f.read(len(crypto.MAGIC))) != bool(meta.get("encrypted")):
+        raise IntegrityError(f"archive of {meta['id']}: encryption differs from its metadata")
+    key = _key_for(ctx, meta)
+    try:
+        return open_archive(f, ctx.storage.size(meta["file"]), key)
+    except WrongKey:
+        if key is None or not meta.get("keyFingerprint"):
+            raise
+        # The key's fingerprint matched the metadata, so the archive's key check is damaged.
+        raise IntegrityError(f"archive of {meta['id']}: encryption header is corrupted") from None
+
+
 @contextmanager
 def verified_archive(ctx: Context, meta: dict[str, Any]) -> Iterator[ArchiveReader]:
     """Yield a reader over an archive that has passed every check; raise before otherwise."""
     digest = ctx.catalog.read_checksum(meta["id"])
-    key = _key_for(ctx, meta)
     try:
         f = ctx.storage.open_read(meta["file"])
     except NotFound:
         raise IntegrityError(f"archive file of {meta['id']} is missing") from None
     with f:
-        actual = file_sha256(f)
+        try:
+            actual = file_sha256(f)
+        except OSError as exc:
+            problem = f"archive of {meta['id']} cannot be read: {exc.strerror}"
+            raise IntegrityError(problem) from None
         if actual != digest or actual != meta.get("checksum"):
-            raise IntegrityError(f"archive of {meta['id']}: SHA-256 does not match its checksum file")
-        reader = open_archive(f, ctx.storage.size(meta["file"]), key)
+            raise IntegrityError(
+                f"archive of {meta['id']}: SHA-256 does not match its checksum file"
+            )
+        reader = _open(ctx, f, meta)
         counts = reader.verify()
         _check_against_metadata(reader, counts, meta)
         yield reader
@@ -63,5 +85,6 @@ def verify_backup(ctx: Context, backup_id: str) -> dict[str, Any]:
         "backupId": backup_id,
         "valid": True,
         "recordCounts": counts,
-        "message": f"Backup {backup_id} verified: {sum(counts.values())} records in {len(counts)} tables",
+        "message": f"Backup {backup_id} verified: "
+        f"{sum(counts.values())} records in {len(counts)} tables",
     }

@@ -12,7 +12,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ..schema.reflect import TableSpec
+from ..schema.reflect import ColumnSpec, TableSpec
+from .limits import Fitter, chain, decimal_places, fraction_digits, type_params
 
 _PLAIN = {str, int, float, bool, type(None), bytes}
 
@@ -20,6 +21,8 @@ _PLAIN = {str, int, float, bool, type(None), bytes}
 class Dialect:
     name = "generic"
     batch_size = 5000
+    # Fractional-second digits of a date-time / time type declared without a precision.
+    default_fraction_digits: int | None = 6
 
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
@@ -36,9 +39,31 @@ class Dialect:
     def placeholder(self) -> str:
         return "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
 
-    def is_distinct(self, left: str, right: str) -> str:
-        """SQL that is true when two values differ, NULLs compared as values."""
+    def is_distinct(self, left: str, right: str, column: ColumnSpec) -> str:
+        """SQL that is true when two stored values differ, NULLs compared as values.
+
+        Exact: values a collation calls equal ('a' / 'A', 'e' / 'é') still differ."""
         return f"{left} IS DISTINCT FROM {right}"
+
+    def same_key(self, left: str, right: str, column: ColumnSpec) -> str:
+        """SQL that is true when two key values are the same (exactly, as is_distinct)."""
+        return f"{left} = {right}"
+
+    # -- what a column holds ------------------------------------------------------
+    def fitter(self, column: ColumnSpec) -> Fitter | None:
+        """How a value converted from another engine or type is stored in `column` (see
+        limits.py); None when every converted value is stored exactly."""
+        return chain(self.fitters(column))
+
+    def fitters(self, column: ColumnSpec) -> list[Fitter]:
+        params = type_params(column.type)
+        if column.kind == "numeric" and params:
+            return [decimal_places(params[1] if len(params) == 2 else 0)]
+        if column.kind in ("datetime", "time"):
+            digits = params[0] if params else self.default_fraction_digits
+            if digits is not None and digits < 6:
+                return [fraction_digits(digits)]
+        return []
 
     # -- reading -----------------------------------------------------------------
     @contextmanager
@@ -52,13 +77,17 @@ class Dialect:
     ) -> Iterator[Sequence[Sequence[Any]]]:
         """Batches of rows exactly as the driver returns them, read with a streaming cursor."""
         order = self.column_list(table.primary_key) if table.primary_key else None
-        sql = f"SELECT {self.column_list(columns)} FROM {self.quote(table.name)}"
+        sql = f"SELECT {self.select_list(table, columns)} FROM {self.quote(table.name)}"
         if order:
             sql += f" ORDER BY {order}"
         result = conn.execution_options(stream_results=True, yield_per=self.batch_size)
         cursor = result.exec_driver_sql(sql)
         while batch := cursor.fetchmany(self.batch_size):
             yield batch
+
+    def select_list(self, table: TableSpec, columns: Sequence[str]) -> str:
+        """What stream_rows selects: the columns, or expressions giving their exact values."""
+        return self.column_list(columns)
 
     def check_readable(self, conn: sa.Connection, table: TableSpec) -> None:
         conn.exec_driver_sql(f"SELECT 1 FROM {self.quote(table.name)} WHERE 1=0").close()
@@ -91,13 +120,31 @@ class Dialect:
         """Left side of SET in an UPDATE joined with staging."""
         return column
 
-    def create_staging(self, conn: sa.Connection, table: TableSpec, staging: str) -> None:
-        """An empty temporary table with the target's columns and no constraints."""
+    def create_staging(
+        self,
+        conn: sa.Connection,
+        table: TableSpec,
+        staging: str,
+        columns: Sequence[str],
+        key: Sequence[str],
+    ) -> None:
+        """An empty temporary table of the target's `columns`, copied from the target itself
+        (so with its exact types, collations and, on SQLite, affinities), indexed on `key`,
+        without constraints."""
         raise NotImplementedError
+
+    def index_staging(self, conn: sa.Connection, staging: str, key: Sequence[str]) -> None:
+        if key:
+            name, cols = self.quote(staging + "_key"), self.column_list(key)
+            conn.exec_driver_sql(f"CREATE INDEX {name} ON {self.quote(staging)} ({cols})")
 
     def update_from(self, table: str, staging: str, key: str, assignments: str, where: str) -> str:
         """UPDATE target rows from matching staging rows (PostgreSQL / SQLite syntax)."""
         return f"UPDATE {table} SET {assignments} FROM {staging} AS s WHERE {key} AND ({where})"
 
     def drop_staging(self, conn: sa.Connection, staging: str) -> None:
-        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {self.quote(staging)}")
+        """Drop the staging table if it exists; never a real table of the same name."""
+        raise NotImplementedError
+
+    def after_restore(self, conn: sa.Connection, table: TableSpec) -> None:
+        """Bring what the engine keeps beside the rows (key generators) up to date."""

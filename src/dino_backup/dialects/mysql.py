@@ -2,24 +2,59 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import orjson
 import sqlalchemy as sa
 
-from ..schema.reflect import TableSpec
+from ..schema.reflect import ColumnSpec, TableSpec
 from .base import Dialect
+from .limits import Fitter, single_precision, type_params
+
+_TEXTUAL = ("text", "json", "other")
+_UNINDEXABLE = ("TEXT", "BLOB", "JSON")  # need a prefix length to be indexed
+
+
+def _single_precision(column: ColumnSpec) -> bool:
+    """FLOAT, FLOAT(p <= 24): four bytes (FLOAT(p > 24) is a DOUBLE)."""
+    return (
+        column.kind == "float"
+        and column.type.upper().startswith("FLOAT")
+        and type_params(column.type)[:1] <= (24,)
+    )
 
 
 class MySQLDialect(Dialect):
     name = "mysql"
+    default_fraction_digits = 0  # DATETIME / TIME / TIMESTAMP without (fsp): whole seconds
 
-    def is_distinct(self, left: str, right: str) -> str:
+    def fitters(self, column: ColumnSpec) -> list[Fitter]:
+        if _single_precision(column):
+            return [single_precision]
+        return super().fitters(column)
+
+    def select_list(self, table: TableSpec, columns: Sequence[str]) -> str:
+        # The text protocol sends FLOAT with 6 significant digits (123456.7890625 comes
+        # back as 123457); as DOUBLE it is exact, and storing that again gives the same FLOAT.
+        single = {c.name for c in table.columns if _single_precision(c)}
+        return ", ".join(
+            f"CAST({self.quote(c)} AS DOUBLE)" if c in single else self.quote(c) for c in columns
+        )
+
+    def is_distinct(self, left: str, right: str, column: ColumnSpec) -> str:
+        if column.kind in _TEXTUAL:
+            # Bytes, not the collation: *_ci and PAD SPACE call 'a', 'A ' and 'á' equal.
+            return f"NOT (CAST({left} AS BINARY) <=> CAST({right} AS BINARY))"
         return f"NOT ({left} <=> {right})"
+
+    def same_key(self, left: str, right: str, column: ColumnSpec) -> str:
+        if column.kind not in _TEXTUAL:
+            return f"{left} = {right}"
+        # The first comparison can use the table's index, the second makes it exact.
+        return f"{left} = {right} AND CAST({left} AS BINARY) = CAST({right} AS BINARY)"
 
     @contextmanager
     def snapshot(self) -> Iterator[sa.Connection]:
@@ -34,9 +69,28 @@ class MySQLDialect(Dialect):
             finally:
                 dbapi.rollback()
 
-    def create_staging(self, conn: sa.Connection, table: TableSpec, staging: str) -> None:
-        cols = ", ".join(f"{self.quote(c.name)} {c.type}" for c in table.columns)
-        conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {self.quote(staging)} ({cols})")
+    def create_staging(
+        self,
+        conn: sa.Connection,
+        table: TableSpec,
+        staging: str,
+        columns: Sequence[str],
+        key: Sequence[str],
+    ) -> None:
+        # Copied from the target (not rebuilt from reflected types), so that each column keeps
+        # its character set and collation. The index is declared here: CREATE INDEX would
+        # commit the restore's transaction (only CREATE/DROP TEMPORARY TABLE do not).
+        types = {c.name: c.type.upper() for c in table.columns}
+        indexable = key and not any(u in types.get(k, "") for k in key for u in _UNINDEXABLE)
+        index = f"(INDEX ({self.column_list(key)})) " if indexable else ""
+        conn.exec_driver_sql(
+            f"CREATE TEMPORARY TABLE {self.quote(staging)} {index}"
+            f"SELECT {self.column_list(columns)} FROM {self.quote(table.name)} LIMIT 0"
+        )
+
+    def drop_staging(self, conn: sa.Connection, staging: str) -> None:
+        # TEMPORARY: a plain DROP TABLE would commit the transaction (and could hit a table).
+        conn.exec_driver_sql(f"DROP TEMPORARY TABLE IF EXISTS {self.quote(staging)}")
 
     def update_from(self, table: str, staging: str, key: str, assignments: str, where: str) -> str:
         return f"UPDATE {table} JOIN {staging} AS s ON {key} SET {assignments} WHERE {where}"

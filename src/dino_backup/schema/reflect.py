@@ -22,6 +22,7 @@ class ColumnSpec:
     #            binary|json|uuid|interval|other
     nullable: bool
     has_default: bool
+    timezone: bool = False  # date-time / time values carry a time zone (timestamptz)
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,7 @@ def _table_spec(insp: sa.Inspector, name: str, dialect: sa.Dialect) -> TableSpec
             kind=type_kind(c["type"]),
             nullable=bool(c.get("nullable", True)),
             has_default=c.get("default") is not None or bool(c.get("autoincrement") is True),
+            timezone=bool(getattr(c["type"], "timezone", False)),
         )
         for c in insp.get_columns(name)
     )

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
-from ..errors import InvalidInput, NotFound, StorageFull
+from ..errors import BackupError, InvalidInput, NotFound, StorageFull
 from .base import Storage
 
 TMP_PREFIX = ".tmp-"
@@ -37,9 +37,12 @@ class LocalStorage(Storage):
     @contextmanager
     def open_write(self, name: str) -> Iterator[BinaryIO]:
         final = self._path(name)
-        self._ensure_dir(final.parent)
         tmp = final.with_name(f"{TMP_PREFIX}{secrets.token_hex(6)}-{final.name}")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            self._ensure_dir(final.parent)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except OSError as exc:
+            raise self._error(exc, name) from None
         try:
             with os.fdopen(fd, "wb", buffering=1 << 20) as f:
                 yield f
@@ -49,12 +52,16 @@ class LocalStorage(Storage):
             self._fsync_dir(final.parent)
         except OSError as exc:
             tmp.unlink(missing_ok=True)
-            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-                raise StorageFull(f"no space left in {self.root} while writing {name}") from None
-            raise
+            raise self._error(exc, name) from None
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
+
+    def _error(self, exc: OSError, name: str) -> BackupError:
+        """An OSError as an engine error: one line, no traceback."""
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return StorageFull(f"no space left in {self.root} while writing {name}")
+        return BackupError(f"cannot write {name} in {self.root}: {exc.strerror or exc}")
 
     @staticmethod
     def _fsync_dir(path: Path) -> None:
@@ -69,12 +76,16 @@ class LocalStorage(Storage):
             return open(self._path(name), "rb")  # noqa: SIM115 - caller closes
         except FileNotFoundError:
             raise NotFound(f"{name} not found in {self.root}") from None
+        except OSError as exc:
+            raise BackupError(f"cannot read {name} in {self.root}: {exc.strerror}") from None
 
     def size(self, name: str) -> int:
         try:
             return self._path(name).stat().st_size
         except FileNotFoundError:
             raise NotFound(f"{name} not found in {self.root}") from None
+        except OSError as exc:
+            raise BackupError(f"cannot read {name} in {self.root}: {exc.strerror}") from None
 
     def exists(self, name: str) -> bool:
         return self._path(name).is_file()

@@ -1,0 +1,35 @@
+from pathlib import Path
+
+import pytest
+
+from dino_backup.errors import InvalidInput
+from dino_backup.settings import DEFAULT_DATABASE_URL, Settings
+
+
+def test_defaults() -> None:
+    s = Settings.from_env({})
+    assert s.database_url == DEFAULT_DATABASE_URL
+    assert s.backup_dir == Path("backups")
+    assert s.retention_days == 30
+    assert s.environment == "development"
+
+
+def test_environment_prefers_dino_env_then_node_env() -> None:
+    assert Settings.from_env({"NODE_ENV": "production"}).environment == "production"
+    env = {"NODE_ENV": "production", "DINO_ENV": "staging"}
+    assert Settings.from_env(env).environment == "staging"
+
+
+def test_admin_emails_are_trimmed_and_lower_case() -> None:
+    s = Settings.from_env({"ADMIN_EMAILS": " Admin@Example.com, ,b@x.org "})
+    assert s.admin_emails == ("admin@example.com", "b@x.org")
+
+
+def test_bad_retention_is_a_clear_error() -> None:
+    with pytest.raises(InvalidInput, match="BACKUP_RETENTION_DAYS"):
+        Settings.from_env({"BACKUP_RETENTION_DAYS": "soon"})
+
+
+def test_key_is_not_shown_in_repr() -> None:
+    s = Settings.from_env({"BACKUP_ENCRYPTION_KEY": "c2VjcmV0"})
+    assert "c2VjcmV0" not in repr(s)
