@@ -24,13 +24,33 @@ Rows = list[tuple[Any, ...]]
 WIPE_ORDER = ("CountryVisit", "Session", "Account", "VerificationToken", "User")
 
 
+_OPEN: list[sa.Engine] = []
+
+
+def tracked(engine: sa.Engine) -> sa.Engine:
+    """Remember an engine, so that dispose_all closes its connections after the test."""
+    _OPEN.append(engine)
+    return engine
+
+
+def dispose_all() -> None:
+    while _OPEN:
+        _OPEN.pop().dispose()
+
+
+def engine_for(url: str) -> sa.Engine:
+    return tracked(create_engine(url))
+
+
 def manager(url: str, backup_dir: Path, key: str | None = None) -> BackupManager:
     settings = Settings(database_url=url, backup_dir=backup_dir, encryption_key=key)
-    return BackupManager(Context(settings, LocalStorage(backup_dir)))
+    mgr = BackupManager(Context(settings, LocalStorage(backup_dir)))
+    tracked(mgr.ctx.engine)
+    return mgr
 
 
 def dino_database(url: str, users: int = 50, visits: int = 300) -> sa.Engine:
-    engine = create_engine(url)
+    engine = engine_for(url)
     create_schema(engine)
     generate_demo_data(engine, users=users, visits=visits, seed=7)
     return engine
@@ -41,8 +61,8 @@ def raw_cursor(engine: sa.Engine, commit: bool = False) -> Iterator[Any]:
     """A cursor of the driver itself (sqlite3 / psycopg / PyMySQL): no SQLAlchemy typing."""
     conn = engine.raw_connection()
     adapters = getattr(conn.driver_connection, "adapters", None)
-    if adapters is not None:  # psycopg: JSON as the text stored, not parsed into objects
-        for name in ("json", "jsonb"):
+    if adapters is not None:  # psycopg: JSON and intervals as stored, not parsed
+        for name in ("json", "jsonb", "interval"):
             adapters.register_loader(name, TextLoader)
     try:
         cur = conn.cursor()
@@ -137,9 +157,8 @@ def modify_dino(engine: sa.Engine) -> None:
     execute(
         engine,
         "DELETE FROM \"CountryVisit\" WHERE \"country\" IN ('JP', 'FR')",
-        "UPDATE \"CountryVisit\" SET \"maxDays\" = 7 WHERE \"maxDays\" = 90",
-        "DELETE FROM \"Session\" WHERE \"id\" IN "
-        "(SELECT * FROM (SELECT MIN(\"id\") FROM \"Session\") s)",
-        "INSERT INTO \"User\" (\"id\", \"email\", \"createdAt\", \"updatedAt\") "
+        'UPDATE "CountryVisit" SET "maxDays" = 7 WHERE "maxDays" = 90',
+        'DELETE FROM "Session" WHERE "id" IN (SELECT * FROM (SELECT MIN("id") FROM "Session") s)',
+        'INSERT INTO "User" ("id", "email", "createdAt", "updatedAt") '
         "VALUES ('znew', 'new@example.com', '2025-01-01 00:00:00', '2025-01-01 00:00:00')",
     )

@@ -186,6 +186,16 @@ def test_verify_all(env: Env) -> None:
     assert human.returncode != 0 and "FAIL" in human.stdout
 
 
+def test_verify_all_reports_unreadable_metadata(env: Env) -> None:
+    good, unreadable = _create(env)["backupId"], _create(env)["backupId"]
+    (_backups(env) / "metadata" / f"{unreadable}.meta.json").write_bytes(b"{truncated")
+    result = json_out(invoke_cli(["verify", "--all", "--json"], env))
+    assert result["success"] is False and result["message"] == "1 of 2 backups verified"
+    by_id = {r["backupId"]: r for r in result["results"]}
+    assert by_id[good]["valid"] is True
+    assert "not valid JSON" in by_id[unreadable]["error"]
+
+
 def test_verify_needs_an_id_or_all(env: Env) -> None:
     assert_clean_failure(invoke_cli(["verify"], env))
     backup_id = _create(env)["backupId"]

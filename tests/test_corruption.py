@@ -342,6 +342,7 @@ SIDECAR_DAMAGE: dict[str, tuple[Callable[[Case], Callable[[], None]], type[Backu
         lambda c: _set_meta(c, tableChecksums={"User": "0" * 64}),
         IntegrityError,
     ),
+    "metadata-bad-timestamp": (lambda c: _set_meta(c, timestamp="yesterday"), IntegrityError),
     "metadata-checksum": (lambda c: _set_meta(c, checksum="f" * 64), IntegrityError),
     "metadata-file-escapes": (lambda c: _set_meta(c, file="../../etc/passwd"), IntegrityError),
     "metadata-file-other": (
@@ -374,10 +375,12 @@ def test_damaged_metadata_does_not_get_the_archive_cleaned_up(
 ) -> None:
     """An unreadable metadata file unlists a backup, but its archive is not an orphan."""
     case = _case(originals["zstd"], tmp_path)
-    (case.backups / meta_name(case.backup_id)).write_bytes(b"not json")
-    case.mgr.cleanup_old_backups()
-    assert case.archive.exists()
-    assert (case.backups / checksum_name(case.backup_id)).exists()
+    for damage in (b"not json", b'{"id": "%s", "timestamp": "soon"}' % case.backup_id.encode()):
+        (case.backups / meta_name(case.backup_id)).write_bytes(damage)
+        case.mgr.cleanup_old_backups()
+        assert case.archive.exists()
+        assert (case.backups / checksum_name(case.backup_id)).exists()
+        assert case.backup_id in case.mgr.ctx.catalog.problems()
 
 
 # -- every byte of a small archive ------------------------------------------------------------

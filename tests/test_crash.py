@@ -32,7 +32,7 @@ from failure_support import (
 )
 
 from dino_backup.core.options import BackupOptions, RestoreOptions
-from dino_backup.errors import BackupError, Busy, IncompatibleSchema
+from dino_backup.errors import BackupError, Busy, DatabaseUnreachable, IncompatibleSchema
 
 POLL = 0.002
 
@@ -275,3 +275,64 @@ def test_restore_killed_while_writing_changes_nothing(db_url: str, tmp_path: Pat
     restored = db_contents(db_url)
     assert len(restored["CountryVisit"]) == 8000
     assert all(row[1] != "edited" for row in restored["User"])
+
+
+# -- the database goes away during a backup ---------------------------------------------------
+
+_KILL_OTHERS = {
+    "postgresql": "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+    "WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    "mysql": "SELECT id FROM information_schema.PROCESSLIST "
+    "WHERE db = DATABASE() AND id <> CONNECTION_ID()",
+}
+
+
+def _session_killer(url: str, done_once: list[bool]) -> Callable[[str, int, int], None]:
+    """A progress callback that has the server drop every other session of the database."""
+
+    def kill(table: str, done: int, total: int) -> None:
+        if done_once or done == 0:
+            return
+        done_once.append(True)
+        with engine_for(url) as engine, engine.connect() as conn:
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+            found = conn.exec_driver_sql(_KILL_OTHERS[engine.dialect.name]).scalars().all()
+            if engine.dialect.name == "mysql":
+                for session in found:
+                    conn.exec_driver_sql(f"KILL {int(session)}")
+
+    return kill
+
+
+@pytest.mark.parametrize("db_url", ["postgresql", "mysql"], indirect=True)
+def test_database_connection_lost_during_restore(db_url: str, tmp_path: Path) -> None:
+    seed_dino(db_url, users=50, visits=400)
+    backups = tmp_path / "backups"
+    backup_id = _backup(db_url, backups)
+    _drop_one_user_and_change_visits(db_url)
+    before = db_contents(db_url)
+    mgr = make_manager(db_url, backups)
+    killed: list[bool] = []
+    with pytest.raises(BackupError) as caught:
+        mgr.restore_from_backup(RestoreOptions(backup_id), _session_killer(db_url, killed))
+    mgr.ctx.engine.dispose()
+    assert killed
+    assert "\n" not in str(caught.value)
+    assert db_contents(db_url) == before
+
+
+@pytest.mark.parametrize("db_url", ["postgresql", "mysql"], indirect=True)
+def test_database_connection_lost_during_backup(db_url: str, tmp_path: Path) -> None:
+    """The server drops the backup's session half-way: a clean error, nothing listed, no file."""
+    seed_dino(db_url, users=50, visits=400)
+    backups = tmp_path / "backups"
+    mgr = make_manager(db_url, backups)
+    mgr.ctx.dialect.batch_size = 20
+    killed: list[bool] = []
+    with pytest.raises(BackupError) as caught:
+        mgr.create_backup(BackupOptions(), _session_killer(db_url, killed))
+    mgr.ctx.engine.dispose()
+    assert killed
+    assert isinstance(caught.value, DatabaseUnreachable), repr(caught.value)
+    assert "\n" not in str(caught.value)
+    assert listed(backups) == [] and files_in(backups) == []

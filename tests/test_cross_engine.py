@@ -18,6 +18,8 @@ from conftest import ENGINES, make_database
 from roundtrip_support import (
     backup,
     dino_database,
+    dispose_all,
+    engine_for,
     execute,
     manager,
     quote,
@@ -35,7 +37,7 @@ from types_support import (
     types_columns,
 )
 
-from dino_backup.dialects import create_engine
+from dino_backup.schema import dino
 from dino_backup.schema.dino import DINO_TABLES, create_schema
 
 PAIRS = [(s, t) for s in ENGINES for t in ENGINES if s != t]
@@ -48,6 +50,12 @@ _PRISMA_COLUMNS = {
     "CountryVisit": ("entryDate", "exitDate", "createdAt", "updatedAt"),
     "VerificationToken": ("expires",),
 }
+
+
+@pytest.fixture(autouse=True)
+def _close_engines() -> Iterator[None]:
+    yield
+    dispose_all()
 
 
 @dataclass
@@ -124,6 +132,11 @@ def dino_rows(engine: sa.Engine, table: str) -> list[tuple[Any, ...]]:
 def types_rows(engine: sa.Engine) -> list[tuple[Any, ...]]:
     names, rows = _rows(engine, TABLE, COMMON)
     return _normalised(rows, [_TYPE_NORMALISERS.get(n, _same) for n in names])
+
+
+def warned(warnings: list[str], column: str, reason: str) -> bool:
+    """A warning line names `column` with `reason` (with the count of values between)."""
+    return any(w.startswith(f"{column}: ") and reason in w for w in warnings)
 
 
 def assert_same_rows(actual: list[tuple[Any, ...]], expected: list[tuple[Any, ...]]) -> None:
@@ -223,29 +236,33 @@ def test_dino_rows_cross_engines(
     sources: dict[str, Source], target: str, source_kind: str, target_kind: str
 ) -> None:
     source = sources[source_kind]
-    engine = create_engine(target)
+    engine = engine_for(target)
     create_schema(engine)
     dino_database(target, users=5, visits=20).dispose()  # rows the restore must replace
     result = _restore_into(target, source, list(DINO_TABLES))
     for table in DINO_TABLES:
         assert_same_rows(dino_rows(engine, table), source.dino[table])
-    warnings = "\n".join(result["warnings"])
-    assert f"backup taken on {source_kind} restored into {target_kind}" in warnings
-    if source_kind == "sqlite" and target_kind != "sqlite":
+    warnings = result["warnings"]
+    assert f"backup taken on {source_kind} restored into {target_kind}" in warnings[0]
+    if source_kind == "sqlite":
         for column in ("CountryVisit.entryDate", "User.createdAt", "User.emailVerified"):
-            assert f"{column}: " in warnings and "epoch milliseconds" in warnings, column
-        assert "User.emailVerified: " in warnings and "parsed from ISO text" in warnings
-    engine.dispose()
+            assert warned(warnings, column, "read as epoch milliseconds"), column
+        assert warned(warnings, "User.emailVerified", "parsed from ISO text")
+        assert warned(warnings, "Session.expires", "parsed from ISO text")
+    with engine.connect() as conn:  # the application's own types read the restored rows
+        visits = conn.execute(sa.select(dino.country_visit)).all()
+    assert all(isinstance(v.entryDate, dt.datetime) for v in visits)
+    assert len(visits) == len(source.dino["CountryVisit"])
 
 
 def test_prisma_epoch_ms_becomes_timestamps(sources: dict[str, Source], tmp_path: Path) -> None:
     """Spot check: the epoch milliseconds SQLite held are the instants PostgreSQL holds."""
     source = sources["sqlite"]
-    engine = create_engine(source.url)
+    engine = engine_for(source.url)
     _, rows = _rows(engine, "CountryVisit", ["id", "entryDate"])
     assert all(isinstance(r[1], int) for r in rows)
     for url in make_database("postgresql", tmp_path):
-        target = create_engine(url)
+        target = engine_for(url)
         create_schema(target)
         _restore_into(url, source, ["User", "CountryVisit"])
         _, restored = _rows(target, "CountryVisit", ["id", "entryDate"])
@@ -259,7 +276,7 @@ def test_common_types_cross_engines(
     sources: dict[str, Source], target: str, source_kind: str, target_kind: str
 ) -> None:
     source = sources[source_kind]
-    engine = create_engine(target)
+    engine = engine_for(target)
     create_types_table(engine, target_kind)
     result = _restore_into(target, source, [TABLE])
     assert_same_rows(types_rows(engine), source.types)
@@ -274,7 +291,7 @@ def test_common_types_cross_engines(
 
 def test_naive_datetimes_into_timestamptz_are_utc(tmp_path: Path) -> None:
     src_url = f"sqlite:///{tmp_path / 'events.db'}"
-    source = create_engine(src_url)
+    source = engine_for(src_url)
     execute(
         source,
         "CREATE TABLE events (id INTEGER PRIMARY KEY, at DATETIME)",
@@ -284,7 +301,7 @@ def test_naive_datetimes_into_timestamptz_are_utc(tmp_path: Path) -> None:
     mgr = manager(src_url, tmp_path / "b")
     backup_id = backup(mgr, tables=["events"])
     for url in make_database("postgresql", tmp_path):
-        target = create_engine(url)
+        target = engine_for(url)
         execute(target, "CREATE TABLE events (id integer PRIMARY KEY, at timestamptz)")
         with raw_cursor(target, commit=True) as cur:
             cur.execute("SELECT current_database()")
@@ -300,7 +317,6 @@ def test_naive_datetimes_into_timestamptz_are_utc(tmp_path: Path) -> None:
         assert "events.at: 2 value(s) without a time zone taken as UTC" in warnings
         assert "events.at: 1 value(s) read as epoch milliseconds" in warnings
         target.dispose()
-
 
 
 _LOSSY_DDL = {
@@ -332,7 +348,7 @@ def test_values_a_target_cannot_hold_exactly_are_named(
     target: str, target_kind: str, tmp_path: Path
 ) -> None:
     for url in make_database("postgresql", tmp_path / "pg"):
-        source = create_engine(url)
+        source = engine_for(url)
         execute(
             source,
             _LOSSY_DDL["postgresql"],
@@ -343,7 +359,7 @@ def test_values_a_target_cannot_hold_exactly_are_named(
         mgr = manager(url, tmp_path / "b")
         backup_id = backup(mgr, tables=["lossy"])
         mgr.ctx.engine.dispose()
-    engine = create_engine(target)
+    engine = engine_for(target)
     execute(engine, _LOSSY_DDL[target_kind])
     restorer = manager(target, tmp_path / "b")
     result = restore(restorer, backup_id)

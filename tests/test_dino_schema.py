@@ -8,6 +8,7 @@ from datetime import datetime
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.engine.interfaces import ReflectedColumn
 
 from dino_backup.schema.dino import DINO_TABLES, create_schema
 
@@ -94,7 +95,7 @@ def engine(db_url: str) -> Iterator[sa.Engine]:
     engine.dispose()
 
 
-def _type_name(engine: sa.Engine, column: dict) -> str:
+def _type_name(engine: sa.Engine, column: ReflectedColumn) -> str:
     compiled = column["type"].compile(dialect=engine.dialect).upper()
     compiled = compiled.replace(" WITHOUT TIME ZONE", "")
     return re.sub(r"^INTEGER\(\d+\)$", "INTEGER", compiled)  # MariaDB shows a display width

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from roundtrip_support import (
     backup,
     dino_database,
+    dispose_all,
     execute,
     manager,
     modify_dino,
@@ -23,6 +25,12 @@ from dino_backup.archive import crypto
 from dino_backup.schema.dino import DINO_TABLES
 
 SESSION_TABLES = ("Account", "Session", "VerificationToken")
+
+
+@pytest.fixture(autouse=True)
+def _close_engines() -> Iterator[None]:
+    yield
+    dispose_all()
 
 
 def test_restore_after_wipe_gives_identical_rows(db_url: str, tmp_path: Path) -> None:
@@ -99,8 +107,8 @@ def test_skip_user_data_leaves_visits_as_they_are(db_url: str, tmp_path: Path) -
     before = snapshot(engine)
     mgr = manager(db_url, tmp_path / "b")
     backup_id = backup(mgr, include_sessions=True)
-    execute(engine, "UPDATE \"CountryVisit\" SET \"notes\" = 'edited'", "DELETE FROM \"Session\"")
-    execute(engine, "UPDATE \"User\" SET \"image\" = NULL")
+    execute(engine, 'UPDATE "CountryVisit" SET "notes" = \'edited\'', 'DELETE FROM "Session"')
+    execute(engine, 'UPDATE "User" SET "image" = NULL')
     edited = snapshot(engine)
     result = restore(mgr, backup_id, skip_user_data=True)
     after = snapshot(engine)
@@ -115,8 +123,8 @@ def test_skip_sessions_leaves_session_tables_as_they_are(db_url: str, tmp_path: 
     before = snapshot(engine)
     mgr = manager(db_url, tmp_path / "b")
     backup_id = backup(mgr, include_sessions=True)
-    execute(engine, "DELETE FROM \"Session\"", "UPDATE \"Account\" SET \"scope\" = 'x'")
-    execute(engine, "UPDATE \"CountryVisit\" SET \"notes\" = 'edited'")
+    execute(engine, 'DELETE FROM "Session"', 'UPDATE "Account" SET "scope" = \'x\'')
+    execute(engine, 'UPDATE "CountryVisit" SET "notes" = \'edited\'')
     edited = snapshot(engine)
     result = restore(mgr, backup_id, skip_sessions=True)
     after = snapshot(engine)
@@ -132,8 +140,8 @@ def test_explicit_tables_restore_only_those(db_url: str, tmp_path: Path) -> None
     before = snapshot(engine)
     mgr = manager(db_url, tmp_path / "b")
     backup_id = backup(mgr, include_sessions=True)
-    execute(engine, "UPDATE \"CountryVisit\" SET \"notes\" = 'edited'")
-    execute(engine, "UPDATE \"Account\" SET \"scope\" = 'x'", "UPDATE \"User\" SET \"image\" = 'i'")
+    execute(engine, 'UPDATE "CountryVisit" SET "notes" = \'edited\'')
+    execute(engine, 'UPDATE "Account" SET "scope" = \'x\'', 'UPDATE "User" SET "image" = \'i\'')
     edited = snapshot(engine)
     result = restore(mgr, backup_id, tables=["CountryVisit", "Account"])
     after = snapshot(engine)

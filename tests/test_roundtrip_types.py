@@ -4,14 +4,18 @@ on SQLite mixed storage classes in one column keep their values and `typeof`."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from roundtrip_support import (
     backup,
+    dispose_all,
+    engine_for,
     execute,
     manager,
     placeholder,
@@ -31,7 +35,12 @@ from types_support import (
     typed_rows,
 )
 
-from dino_backup.dialects import create_engine
+
+@pytest.fixture(autouse=True)
+def _close_engines() -> Iterator[None]:
+    yield
+    dispose_all()
+
 
 EXAMPLES = settings(
     max_examples=15,
@@ -81,7 +90,7 @@ def _round_trip(engine: sa.Engine, url: str, backup_dir: Path, columns: list[str
 
 
 def test_extreme_values_round_trip(db_url: str, tmp_path: Path) -> None:
-    engine = create_engine(db_url)
+    engine = engine_for(db_url)
     columns = create_types_table(engine)
     rows = extreme_rows(engine_kind(engine))
     insert_rows(engine, columns, rows)
@@ -91,7 +100,7 @@ def test_extreme_values_round_trip(db_url: str, tmp_path: Path) -> None:
 
 
 def test_generated_values_round_trip(db_url: str, tmp_path: Path) -> None:
-    engine = create_engine(db_url)
+    engine = engine_for(db_url)
     columns = create_types_table(engine)
     kind = engine_kind(engine)
     runs = iter(range(10**6))
@@ -133,7 +142,7 @@ def _affinity_rows(engine: sa.Engine) -> list[tuple[Any, ...]]:
 
 def test_sqlite_mixed_storage_classes_round_trip(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'affinity.db'}"
-    engine = create_engine(url)
+    engine = engine_for(url)
     execute(engine, AFFINITY_DDL)
     with raw_cursor(engine, commit=True) as cur:
         cur.executemany(f"INSERT INTO affinity VALUES ({', '.join('?' * 9)})", AFFINITY_ROWS)
@@ -153,6 +162,70 @@ def test_sqlite_mixed_storage_classes_round_trip(tmp_path: Path) -> None:
     assert result["warnings"] == []
 
 
+# --- types only some engines have -------------------------------------------------------------
+
+_EXTRA: dict[str, tuple[str, list[str]]] = {
+    "postgresql": (
+        "CREATE TABLE extra (id int PRIMARY KEY, iv interval, ints int[], nums numeric[], "
+        "texts text[], stamps timestamptz[], u uuid, addr inet, tz timetz, doc xml, pt point, "
+        "bits bit varying(10), ch char(5), arr jsonb, mon money)",
+        [
+            "(1, '1 mon 2 days 03:04:05.5', '{1,NULL,3}', '{{1.50,2},{NaN,-0.001}}', "
+            '\'{"a \\"q\\"","b,c",NULL,""}\', \'{"2024-01-02 03:04:05+02"}\', '
+            "'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '192.168.0.1/24', '03:04:05.25+02', "
+            "'<a>x &amp; y</a>', '(1.5,2)', B'101', 'ab', '[1, {\"b\": 2, \"a\": 1}]', 12.34)",
+            "(2, '-1 years -2 mons +3 days', '{}', '{}', '{}', '{}', "
+            "'00000000-0000-0000-0000-000000000000', '::1', '00:00:00-14', '', '(0,0)', B'', "
+            "'', '[]', -0.01)",
+            "(3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, "
+            "NULL)",
+        ],
+    ),
+    "mysql": (
+        "CREATE TABLE extra (id INT PRIMARY KEY, t TIME(6), s SET('x','y','z'), e ENUM('p','q'), "
+        "y YEAR, b BIT(10), c CHAR(5), bi BINARY(4), vb VARBINARY(10), ti TINYINT(1), "
+        "ub BIGINT UNSIGNED, ts TIMESTAMP(6) NULL, d DATETIME, tt TINYTEXT, f FLOAT(10)) "
+        "DEFAULT CHARSET=utf8mb4",
+        [
+            "(1, '-838:59:59.000001', 'x,z', 'q', 2024, b'1010101010', 'ab', 'ab', x'00ff', 5, "
+            "18446744073709551615, '2024-01-02 03:04:05.123456', '2024-01-02 03:04:05', "
+            "'tiny 🦕', 123456.7890625)",
+            "(2, '838:59:59', '', 'p', 1901, b'0', '', x'00', '', -128, 0, "
+            "'1970-01-02 00:00:00', '1000-01-01 00:00:00', '', -0.000123)",
+            "(3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, "
+            "NULL)",
+        ],
+    ),
+}
+
+
+def _extra_rows(engine: sa.Engine) -> list[tuple[Any, ...]]:
+    with raw_cursor(engine) as cur:
+        cur.execute("SELECT * FROM extra WHERE 1 = 0")
+        columns = [d[0] for d in cur.description]
+    if engine_kind(engine) == "mysql":
+        columns = [c if c != "f" else "CAST(f AS DOUBLE)" for c in columns]
+    with raw_cursor(engine) as cur:
+        cur.execute(f"SELECT {', '.join(columns)} FROM extra")
+        return sorted((tuple(repr(v) for v in r) for r in cur.fetchall()), key=lambda r: r)
+
+
+@pytest.mark.parametrize("db_url", ["postgresql", "mysql"], indirect=True)
+def test_engine_specific_types_round_trip(db_url: str, tmp_path: Path) -> None:
+    """Intervals with months, arrays, uuid, inet, timetz, xml, ... / TIME beyond a day,
+    SET, ENUM, YEAR, BIT, BINARY, TINYINT(1) holding 5, BIGINT UNSIGNED, TIMESTAMP."""
+    engine = engine_for(db_url)
+    ddl, rows = _EXTRA[engine_kind(engine)]
+    execute(engine, ddl, *(f"INSERT INTO extra VALUES {r}" for r in rows))
+    before = _extra_rows(engine)
+    mgr = manager(db_url, tmp_path / "b")
+    backup_id = backup(mgr, tables=["extra"])
+    execute(engine, "DELETE FROM extra WHERE id = 2", "UPDATE extra SET id = 4 WHERE id = 1")
+    restore(mgr, backup_id)
+    mgr.ctx.engine.dispose()
+    assert _extra_rows(engine) == before
+
+
 # --- generated keys continue after a restore -----------------------------------------------
 
 _SERIAL_DDL: dict[str, str] = {
@@ -165,7 +238,7 @@ _SERIAL_DDL: dict[str, str] = {
 def test_generated_keys_continue_after_restore_into_empty_table(
     db_url: str, tmp_path: Path
 ) -> None:
-    engine = create_engine(db_url)
+    engine = engine_for(db_url)
     execute(engine, _SERIAL_DDL[engine_kind(engine)])
     execute(engine, *(f"INSERT INTO counted (note) VALUES ('n{i}')" for i in range(5)))
     mgr = manager(db_url, tmp_path / "b")
@@ -176,4 +249,3 @@ def test_generated_keys_continue_after_restore_into_empty_table(
     with raw_cursor(engine) as cur:
         cur.execute("SELECT id FROM counted WHERE note = 'after'")
         assert cur.fetchone()[0] == 6
-

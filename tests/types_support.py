@@ -109,9 +109,7 @@ def exact_select(engine: sa.Engine, columns: list[str]) -> list[str]:
     return [f"CAST({n} AS DOUBLE)" if c == "c_float" else n for c, n in pairs]
 
 
-def typed_rows(
-    engine: sa.Engine, columns: list[str], table: str = TABLE
-) -> list[tuple[Any, ...]]:
+def typed_rows(engine: sa.Engine, columns: list[str], table: str = TABLE) -> list[tuple[Any, ...]]:
     """Rows as the driver returns them, as reprs (NaN equals NaN, -0.0 differs from 0.0);
     on SQLite each value is paired with its storage class."""
     names = exact_select(engine, columns)
@@ -174,8 +172,10 @@ def _json(kind: str) -> st.SearchStrategy[str]:
     )  # fmt: skip
     values = st.recursive(
         scalars,
-        lambda inner: st.lists(inner, max_size=3)
-        | st.dictionaries(st.text(chars, max_size=4), inner, max_size=3),
+        lambda inner: (
+            st.lists(inner, max_size=3)
+            | st.dictionaries(st.text(chars, max_size=4), inner, max_size=3)
+        ),
         max_leaves=6,
     )
     indent = st.none() | st.just(1)

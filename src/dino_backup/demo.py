@@ -17,7 +17,7 @@ import base64
 import itertools
 import random
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from functools import partial
@@ -172,7 +172,7 @@ class _DemoRows:
         self._counter = 0
         self._fingerprint = _b36_4(self.rng.getrandbits(21))
 
-    def _pick(self, options: tuple[Any, ...]) -> Any:
+    def _pick(self, options: Sequence[Any]) -> Any:
         return options[int(self.rng.random() * len(options))]
 
     def _between(self, start_ms: int, end_ms: int) -> int:
@@ -335,10 +335,17 @@ def _quoted_columns(dialect: Dialect, table: sa.Table) -> tuple[str, str]:
     return quote(table.name), ", ".join(quote(column.name) for column in table.columns)
 
 
+def _driver(conn: Connection) -> Any:
+    """The DBAPI connection under `conn`, inside the same transaction."""
+    driver = conn.connection.driver_connection
+    assert driver is not None  # only None once the connection is closed
+    return driver
+
+
 def _write_sqlite(conn: Connection, table: sa.Table, rows: list[Row]) -> None:
     name, columns = _quoted_columns(conn.dialect, table)
     markers = ", ".join("?" * len(table.columns))
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    cursor = _driver(conn).cursor()
     try:
         cursor.executemany(f"INSERT INTO {name} ({columns}) VALUES ({markers})", rows)
     finally:
@@ -347,7 +354,7 @@ def _write_sqlite(conn: Connection, table: sa.Table, rows: list[Row]) -> None:
 
 def _write_copy(conn: Connection, table: sa.Table, rows: list[Row]) -> None:
     name, columns = _quoted_columns(conn.dialect, table)
-    with conn.connection.driver_connection.cursor() as cursor:  # type: ignore[union-attr]
+    with _driver(conn).cursor() as cursor:
         with cursor.copy(f"COPY {name} ({columns}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
@@ -377,7 +384,7 @@ def _write_pymysql(conn: Connection, table: sa.Table, rows: list[Row]) -> None:
     """Multi-row INSERTs built here: PyMySQL's per-value escaping costs more than the server."""
     name, columns = _quoted_columns(conn.dialect, table)
     prefix = f"INSERT INTO {name} ({columns}) VALUES "
-    with conn.connection.driver_connection.cursor() as cursor:  # type: ignore[union-attr]
+    with _driver(conn).cursor() as cursor:
         pending: list[str] = []
         size = 0
         for values in _mysql_rows(rows):

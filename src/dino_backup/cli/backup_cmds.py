@@ -154,6 +154,8 @@ def _verify_all(mgr: Any) -> dict[str, Any]:
             results.append(
                 {"success": False, "backupId": meta["id"], "valid": False, "error": str(exc)}
             )
+    for backup_id, problem in sorted(mgr.ctx.catalog.problems().items()):
+        results.append({"success": False, "backupId": backup_id, "valid": False, "error": problem})
     bad = [r for r in results if not r["success"]]
     return {
         "success": not bad,

@@ -11,12 +11,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
+from typing import TYPE_CHECKING
+
 import sqlalchemy as sa
 import typer
-import uvicorn
-from fastapi import FastAPI
 
-from ..api import create_app
 from ..api.config import ApiConfig
 from ..api.sessions import SessionStore
 from ..audit import audit_log_for, mask_email
@@ -28,6 +27,10 @@ from ..settings import Settings
 from .backup_cmds import JsonOpt
 from .output import emit, err, handled
 from .state import manager
+
+if TYPE_CHECKING:  # the web stack is imported only by the commands that serve
+    import uvicorn
+    from fastapi import FastAPI
 
 DEMO_DIR = Path("demo")
 DEMO_ADMIN = "admin@example.com"
@@ -49,6 +52,8 @@ def _announce(server: uvicorn.Server, host: str, on_ready: Callable[[str], None]
 
 
 def run_server(app: FastAPI, host: str, port: int, on_ready: Callable[[str], None]) -> None:
+    import uvicorn
+
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, server_header=False))
     threading.Thread(target=_announce, args=(server, host, on_ready), daemon=True).start()
     server.run()
@@ -58,6 +63,8 @@ def serve(host: Host = "127.0.0.1", port: Port = 8000) -> None:
     """Start the HTTP API (configured by DATABASE_URL, BACKUP_DIR, ADMIN_EMAILS, ...)."""
     with handled(False):
         config = ApiConfig.from_env()
+        from ..api import create_app
+
         app = create_app(config)
     if not config.admin_emails:
         err.print("[yellow]warning:[/yellow] ADMIN_EMAILS is empty: every /api request gets 403")
@@ -163,5 +170,7 @@ def demo(
             _demo_round(mgr)
             _print_try(f"http://{host}:{port}", token)
             return
+        from ..api import create_app
+
         app = create_app(config, mgr)
     run_server(app, host, port, lambda url: _print_try(url, token))

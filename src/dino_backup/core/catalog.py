@@ -6,6 +6,7 @@ and removed first, so a backup that crashed half-way is never listed.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import Any
 
@@ -46,12 +47,22 @@ _FIELD_TYPES: dict[str, type | tuple[type, ...]] = {
 def _malformed_fields(meta: dict[str, Any]) -> list[str]:
     """Fields the engine relies on that are missing or of the wrong type."""
     bad = [k for k, t in _FIELD_TYPES.items() if not isinstance(meta.get(k), t)]
+    if "timestamp" not in bad and not _is_timestamp(meta["timestamp"]):
+        bad.append("timestamp")
     name = meta.get("file")
     if isinstance(name, str) and (
         not name.startswith(f"{meta['id']}.") or "/" in name or "\0" in name
     ):
         bad.append("file")
     return bad
+
+
+def _is_timestamp(text: str) -> bool:
+    try:
+        dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return True
 
 
 class Catalog:
@@ -78,15 +89,29 @@ class Catalog:
     def all(self) -> list[dict[str, Any]]:
         """Every listed backup's metadata, newest first; unreadable entries are logged."""
         found = []
-        for name in self.storage.list(META_DIR):
-            backup_id = name.rsplit("/", 1)[-1].removesuffix(".meta.json")
-            if not ID_PATTERN.match(backup_id):
-                continue
+        for backup_id in self.metadata_ids():
             try:
                 found.append(self.load(backup_id))
             except IntegrityError as exc:
                 log.warning("skipping %s: %s", backup_id, exc)
         return sorted(found, key=lambda m: (m["timestamp"], m["id"]), reverse=True)
+
+    def problems(self) -> dict[str, str]:
+        """Backups whose metadata file exists but cannot be used: ID -> why."""
+        found = {}
+        for backup_id in self.metadata_ids():
+            try:
+                self.load(backup_id)
+            except IntegrityError as exc:
+                found[backup_id] = str(exc)
+        return found
+
+    def metadata_ids(self) -> list[str]:
+        """IDs that have a metadata file, readable or not."""
+        names = (
+            n.rsplit("/", 1)[-1].removesuffix(".meta.json") for n in self.storage.list(META_DIR)
+        )
+        return [n for n in names if ID_PATTERN.match(n)]
 
     def ids(self) -> set[str]:
         return {m["id"] for m in self.all()}

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from ..archive import crypto
 from ..dialects import Dialect, create_engine, dialect_for
-from ..errors import WrongKey
+from ..errors import InvalidInput
 from ..settings import Settings
 from ..storage import LocalStorage, Storage
 from .catalog import Catalog
@@ -59,7 +59,7 @@ class Context:
 
     def require_key(self) -> bytes:
         if self.key is None:
-            raise WrongKey("encryption needs a key: set BACKUP_ENCRYPTION_KEY or _KEY_FILE")
+            raise InvalidInput("encryption needs a key: set BACKUP_ENCRYPTION_KEY or _KEY_FILE")
         return self.key
 
     @property

@@ -212,10 +212,9 @@ def column_converter(
 
     `fit` (from the target's dialect) says how the converted value is really stored."""
     target_kind = target.kind
+    convert: Callable[[Any, Callable[[str], None]], Any] = _BY_KIND.get(target_kind, identity)
     if target_kind == "datetime" and target.timezone:
         convert = to_datetime_tz
-    else:
-        convert = _BY_KIND.get(target_kind, identity)
 
     def note(reason: str) -> None:
         log.note(where, reason)

@@ -32,7 +32,8 @@ _BYTES_PER_VALUE_ESTIMATE = 6  # compressed JSON; generous, so the pre-check err
 METADATA_VERSION = "1.0"
 
 
-def _db_error(exc: sa.exc.SQLAlchemyError) -> DatabaseUnreachable:
+def _db_error(exc: Exception) -> DatabaseUnreachable:
+    """One line from the driver's error (SQLAlchemy-wrapped or, from raw DBAPI calls, not)."""
     orig = getattr(exc, "orig", None) or exc
     first = (str(orig).strip().splitlines() or [type(orig).__name__])[0]
     return DatabaseUnreachable(f"database error: {first[:200]}")
@@ -68,7 +69,7 @@ class BackupCreator:
         name = archive_name(backup_id, codec.extension + (".enc" if key else ""))
         try:
             digest, counts, sums = self._write(backup_id, name, tables, codec, options, key)
-        except sa.exc.SQLAlchemyError as exc:
+        except (sa.exc.SQLAlchemyError, self.ctx.engine.dialect.loaded_dbapi.Error) as exc:
             raise _db_error(exc) from None
         try:
             self._post_check(name, digest, counts, key)

@@ -6,7 +6,6 @@ import datetime as dt
 from typing import Any
 
 from ..ids import ID_PATTERN
-from .catalog import META_DIR
 from .context import Context
 
 
@@ -25,9 +24,7 @@ def orphan_files(ctx: Context) -> list[str]:
     A metadata file that exists but cannot be read still protects its archive: the archive
     is self-describing and may be all that is left of that backup.
     """
-    listed = {
-        name.rsplit("/", 1)[-1].removesuffix(".meta.json") for name in ctx.storage.list(META_DIR)
-    }
+    listed = set(ctx.catalog.metadata_ids())
     orphans = []
     for name in ctx.storage.list("") + ctx.storage.list("checksums"):
         stem = name.rsplit("/", 1)[-1].split(".", 1)[0]

@@ -62,12 +62,18 @@ class MySQLDialect(Dialect):
             conn = conn.execution_options(isolation_level="REPEATABLE READ")
             dbapi = conn.connection.dbapi_connection
             assert dbapi is not None
-            with dbapi.cursor() as cur:
+            cur = dbapi.cursor()
+            try:
                 cur.execute("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
+            finally:
+                cur.close()
             try:
                 yield conn
             finally:
-                dbapi.rollback()
+                try:
+                    dbapi.rollback()
+                except self.engine.dialect.loaded_dbapi.Error:
+                    conn.invalidate()  # connection lost: report what broke it, not this
 
     def create_staging(
         self,

@@ -49,7 +49,10 @@ class SQLiteDialect(Dialect):
             try:
                 yield conn
             finally:
-                dbapi.rollback()
+                try:
+                    dbapi.rollback()
+                except self.engine.dialect.loaded_dbapi.Error:
+                    conn.invalidate()  # connection lost: report what broke it, not this
 
     @contextmanager
     def write_transaction(self) -> Iterator[sa.Connection]:

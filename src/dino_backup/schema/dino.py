@@ -15,19 +15,13 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, postgresql
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.schema import SchemaItem
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.types import TypeEngine
 
 DINO_TABLES = ("User", "Account", "Session", "VerificationToken", "CountryVisit")
 
 _MYSQL = ("mysql", "mariadb")
-# Prisma creates every MySQL table like this; utf8mb4 is also what keeps emoji intact.
-_MYSQL_TABLE_ARGS = {
-    "mysql_engine": "InnoDB",
-    "mysql_charset": "utf8mb4",
-    "mysql_collate": "utf8mb4_unicode_ci",
-}
-
 metadata = sa.MetaData()
 
 
@@ -74,8 +68,17 @@ def _col(name: str, type_: TypeEngine[Any], *args: Any, **kw: Any) -> sa.Column[
     return sa.Column(name, type_, *args, quote=True, **kw)
 
 
-def _table(name: str, *items: sa.SchemaItem) -> sa.Table:
-    return sa.Table(name, metadata, *items, quote=True, **_MYSQL_TABLE_ARGS)
+def _table(name: str, *items: SchemaItem) -> sa.Table:
+    # Prisma creates every MySQL table like this; utf8mb4 is also what keeps emoji intact.
+    return sa.Table(
+        name,
+        metadata,
+        *items,
+        quote=True,
+        mysql_engine="InnoDB",
+        mysql_charset="utf8mb4",
+        mysql_collate="utf8mb4_unicode_ci",
+    )
 
 
 def _id() -> sa.Column[Any]:

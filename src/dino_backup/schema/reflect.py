@@ -6,6 +6,7 @@ SQLAlchemy reaches can be backed up.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -119,6 +120,14 @@ def _render_type(t: sa.types.TypeEngine[Any], dialect: sa.Dialect) -> str:
         return type(t).__name__
 
 
+def _columns(insp: sa.Inspector, name: str) -> list[Any]:
+    # Types SQLAlchemy does not know (xml, point, ...) are kind "other" and copied as the
+    # driver returns them; no need to warn about each.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Did not recognize type", sa.exc.SAWarning)
+        return list(insp.get_columns(name))
+
+
 def _table_spec(insp: sa.Inspector, name: str, dialect: sa.Dialect) -> TableSpec:
     cols = tuple(
         ColumnSpec(
@@ -129,7 +138,7 @@ def _table_spec(insp: sa.Inspector, name: str, dialect: sa.Dialect) -> TableSpec
             has_default=c.get("default") is not None or bool(c.get("autoincrement") is True),
             timezone=bool(getattr(c["type"], "timezone", False)),
         )
-        for c in insp.get_columns(name)
+        for c in _columns(insp, name)
     )
     pk = tuple(insp.get_pk_constraint(name).get("constrained_columns") or ())
     fks = tuple(
@@ -142,11 +151,11 @@ def _table_spec(insp: sa.Inspector, name: str, dialect: sa.Dialect) -> TableSpec
         for fk in insp.get_foreign_keys(name)
     )
     uniques = [tuple(u["column_names"]) for u in insp.get_unique_constraints(name)]
-    uniques += [
-        tuple(i["column_names"])
-        for i in insp.get_indexes(name)
-        if i.get("unique") and tuple(i["column_names"]) not in uniques
-    ]
+    for index in insp.get_indexes(name):
+        columns = tuple(c for c in index["column_names"] if c is not None)
+        plain = len(columns) == len(index["column_names"])  # not on an expression
+        if index.get("unique") and plain and columns not in uniques:
+            uniques.append(columns)
     return TableSpec(name, cols, pk, fks, tuple(u for u in uniques if u != pk))
 
 
