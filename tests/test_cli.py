@@ -209,7 +209,7 @@ def test_restore_dry_run_and_real(env: Env) -> None:
     mutate_dino(url)
     changed = db_contents(url)
     dry = ok(["restore", backup_id, "--dry-run"], env)
-    assert dry["dryRun"] is True and dry["changes"] == {}
+    assert dry["dryRun"] is True and dry["plan"]["tables"]["User"]["update"] == 8
     assert set(dry) >= {
         "success",
         "backupId",
@@ -220,7 +220,7 @@ def test_restore_dry_run_and_real(env: Env) -> None:
     }
     assert db_contents(url) == changed
     real = ok(["restore", backup_id, "--yes"], env)
-    assert real["dryRun"] is False and real["changes"]["User"]["updated"] == 8
+    assert real["dryRun"] is False and real["plan"]["tables"]["User"]["update"] == 8
     assert db_contents(url) == original
 
 

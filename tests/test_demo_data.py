@@ -146,6 +146,20 @@ def test_progress_reports_running_totals(
     assert len(seen) >= VISITS // 50
 
 
+def test_a_failure_midway_rolls_everything_back(
+    engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(demo, "BATCH_ROWS", 50)
+
+    def fail_on_third_batch(done: int) -> None:
+        if done > 100:
+            raise RuntimeError("stop")
+
+    with pytest.raises(RuntimeError, match="stop"):
+        generate_demo_data(engine, USERS, VISITS, progress=fail_on_third_batch)
+    assert all(rows == [] for rows in _table_rows(engine).values())
+
+
 def test_non_empty_tables_are_refused_and_left_alone(engine: sa.Engine) -> None:
     generate_demo_data(engine, 5, 20)
     before = _table_rows(engine)

@@ -42,7 +42,7 @@ def test_restore_after_wipe_gives_identical_rows(db_url: str, tmp_path: Path) ->
     result = restore(mgr, backup_id)
     assert snapshot(engine) == before
     assert sorted(result["restoredTables"]) == sorted(DINO_TABLES)
-    assert result["changes"]["CountryVisit"]["inserted"] == len(before["CountryVisit"])
+    assert result["plan"]["tables"]["CountryVisit"]["insert"] == len(before["CountryVisit"])
     assert result["warnings"] == []
 
 
@@ -55,12 +55,13 @@ def test_restore_undoes_updates_deletes_and_inserts(db_url: str, tmp_path: Path)
     assert snapshot(engine) != before
     result = restore(mgr, backup_id)
     assert snapshot(engine) == before
-    changes = result["changes"]
-    assert changes["User"]["deleted"] == 1
-    assert changes["User"]["updated"] == 3
-    assert changes["CountryVisit"]["inserted"] > 0
-    assert changes["CountryVisit"]["updated"] > 0
-    assert changes["Session"] == {"inserted": 1, "updated": 0, "deleted": 0}
+    changes = result["plan"]["tables"]
+    assert changes["User"]["delete"] == 1
+    assert changes["User"]["update"] == 3
+    assert changes["CountryVisit"]["insert"] > 0
+    assert changes["CountryVisit"]["update"] > 0
+    session = changes["Session"]
+    assert (session["insert"], session["update"], session["delete"]) == (1, 0, 0)
 
 
 def test_restore_of_unchanged_database_changes_nothing(db_url: str, tmp_path: Path) -> None:
@@ -69,8 +70,8 @@ def test_restore_of_unchanged_database_changes_nothing(db_url: str, tmp_path: Pa
     mgr = manager(db_url, tmp_path / "b")
     result = restore(mgr, backup(mgr, include_sessions=True))
     assert snapshot(engine) == before
-    for table, counts in result["changes"].items():
-        assert counts == {"inserted": 0, "updated": 0, "deleted": 0}, table
+    for table, counts in result["plan"]["tables"].items():
+        assert (counts["insert"], counts["update"], counts["delete"]) == (0, 0, 0), table
 
 
 @pytest.mark.parametrize(

@@ -29,6 +29,10 @@ class IncompatibleSchema(BackupError):
     """The backup cannot be restored into the database's current schema."""
 
 
+class RestoreConflict(BackupError):
+    """The backup's rows collide with the database's under the chosen conflict strategy."""
+
+
 class Busy(BackupError):
     """Another backup or restore is running."""
 

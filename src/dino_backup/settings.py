@@ -33,6 +33,7 @@ class Settings:
     admin_emails: tuple[str, ...] = ()
     encryption_key: str | None = field(default=None, repr=False)
     encryption_key_file: Path | None = None
+    anonymize_key: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -49,4 +50,5 @@ class Settings:
             admin_emails=tuple(e for e in admins if e),
             encryption_key=env.get("BACKUP_ENCRYPTION_KEY", "").strip() or None,
             encryption_key_file=Path(key_file) if key_file else None,
+            anonymize_key=env.get("BACKUP_ANONYMIZE_KEY", "").strip() or None,
         )

@@ -57,6 +57,7 @@ ENGINE_STATUS: list[tuple[type[e.BackupError], int]] = [
     (e.InvalidInput, 400),
     (e.NotFound, 404),
     (e.Busy, 409),
+    (e.RestoreConflict, 409),
     (e.WrongKey, 422),
     (e.IntegrityError, 422),
     (e.IncompatibleSchema, 422),

@@ -34,6 +34,7 @@ class CreateBackupRequest(_Request):
     compression: Literal["zstd", "gzip", "none"] = _opt("zstd", "Codec when compressing.")
     encrypt: bool = _opt(False, "AES-256-GCM with the server's BACKUP_ENCRYPTION_KEY.")
     tables: TableList | None = _opt(None, "Exactly these tables (overrides the groups).")
+    anonymize: bool = _opt(False, "Hash emails, clear names, leave out token tables.")
 
 
 class RestoreRequest(_Request):
@@ -42,6 +43,12 @@ class RestoreRequest(_Request):
     skipUserData: bool = _opt(False, "Leave user travel data as it is.")
     skipSessions: bool = _opt(False, "Leave sessions, accounts and tokens as they are.")
     tables: TableList | None = _opt(None, "Only these tables from the backup.")
+    conflict: Literal["replace", "merge", "skip", "fail"] = _opt(
+        "replace", "What happens to rows that exist in both (see the README)."
+    )
+    createMissing: bool = _opt(False, "Create tables the database lacks.")
+    emergencyBackup: bool = _opt(True, "Back up the tables about to change first.")
+    allowAnonymized: bool = _opt(False, "Allow an anonymized backup into production.")
 
 
 class ErrorResponse(BaseModel):

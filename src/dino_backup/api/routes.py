@@ -74,6 +74,7 @@ async def create_backup(
         compression=body.compression,
         encrypt=body.encrypt,
         tables=body.tables,
+        anonymize=body.anonymize,
     )
     result = await run_in_threadpool(services(request).manager.create_backup, options)
     request.state.backup_id = result["backupId"]
@@ -101,6 +102,10 @@ async def restore_backup(request: Request, body: Annotated[RestoreRequest, Body(
         skip_user_data=body.skipUserData,
         skip_sessions=body.skipSessions,
         tables=body.tables,
+        conflict=body.conflict,
+        create_missing=body.createMissing,
+        emergency_backup=body.emergencyBackup,
+        allow_anonymized=body.allowAnonymized,
     )
     return await run_in_threadpool(services(request).manager.restore_from_backup, options)
 

@@ -42,8 +42,10 @@ def verify(as_json: JsonOpt = False) -> None:
     if as_json:
         print_json(result)
     else:
-        err.print(f"[red]{result['error']}[/red] ({report.entries} entries before it verify)",
-                  soft_wrap=True)
+        err.print(
+            f"[red]{result['error']}[/red] ({report.entries} entries before it verify)",
+            soft_wrap=True,
+        )
     raise typer.Exit(exit_code(IntegrityError()))
 
 

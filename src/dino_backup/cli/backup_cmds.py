@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 
 from ..core.options import BackupOptions
 from ..core.selection import parse_table_list
@@ -30,6 +30,10 @@ def create(
     tables: Annotated[
         str | None, typer.Option(help="Exactly these tables, comma-separated.")
     ] = None,
+    anonymize: Annotated[
+        bool,
+        typer.Option("--anonymize", help="Hash emails, clear names; never tokens (staging copy)."),
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Take a consistent, compressed, verified backup."""
@@ -41,6 +45,7 @@ def create(
             compression=compression,
             encrypt=encrypt,
             tables=parse_table_list(tables),
+            anonymize=anonymize,
         )
         with progress_bar(not as_json) as progress:
             result = manager().create_backup(options, progress)
@@ -69,7 +74,8 @@ def _render_list(result: dict[str, Any]) -> None:
     if not result["backups"]:
         out.print("no backups yet")
         return
-    table = Table("ID", "Taken (UTC)", "Tables", "Records", "Size", "Comp.", "Enc.", "Kind")
+    id_column = Column("ID", no_wrap=True)
+    table = Table(id_column, "Taken (UTC)", "Tables", "Records", "Size", "Comp.", "Enc.", "Kind")
     for b in result["backups"]:
         table.add_row(
             b["id"],

@@ -13,6 +13,7 @@ EXIT_CODES: list[tuple[type[BaseException], int]] = [
     (e.IntegrityError, 4),
     (e.IncompatibleSchema, 6),
     (e.Busy, 7),
+    (e.RestoreConflict, 10),
     (e.StorageFull, 8),
     (e.DatabaseUnreachable, 9),
     (e.BackupError, 1),

@@ -9,9 +9,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated, Any
 
 import sqlalchemy as sa
 import typer
@@ -72,11 +70,15 @@ def serve(host: Host = "127.0.0.1", port: Port = 8000) -> None:
 
 
 def _audit_session(settings: Settings, email: str, user_id: str) -> None:
-    audit_log_for(settings.backup_dir).append({
-        "action": "session.create", "actor": {"cli": getpass.getuser()}, "client": "cli",
-        "subject": {"userId": user_id, "email": mask_email(email)},
-        "outcome": "ok",
-    })
+    audit_log_for(settings.backup_dir).append(
+        {
+            "action": "session.create",
+            "actor": {"cli": getpass.getuser()},
+            "client": "cli",
+            "subject": {"userId": user_id, "email": mask_email(email)},
+            "outcome": "ok",
+        }
+    )
 
 
 def admin_session(
@@ -91,8 +93,13 @@ def admin_session(
         token, user_id = SessionStore(mgr.ctx.engine).create(email, lifetime)
         _audit_session(mgr.ctx.settings, email, user_id)
     expires = (dt.datetime.now(dt.UTC) + lifetime).isoformat(timespec="seconds")
-    result = {"success": True, "token": token, "userId": user_id, "expires": expires,
-              "message": f"session for {email} valid until {expires}"}
+    result = {
+        "success": True,
+        "token": token,
+        "userId": user_id,
+        "expires": expires,
+        "message": f"session for {email} valid until {expires}",
+    }
     emit(result, as_json, lambda r: _say(r["token"]))
     if email.strip().lower() not in mgr.ctx.settings.admin_emails:
         err.print(f"[yellow]warning:[/yellow] {email} is not in ADMIN_EMAILS: the API answers 403")
@@ -135,8 +142,10 @@ def _print_try(url: str, token: str) -> None:
     _say(f"bearer token (demo admin, valid 24 h): {token}")
     _say("try:")
     _say(f"  curl {auth} {url}/api/backup")
-    _say(f"  curl {auth} -H 'Content-Type: application/json' "
-         f"-d '{{\"includeUserData\": true}}' {url}/api/backup")
+    _say(
+        f"  curl {auth} -H 'Content-Type: application/json' "
+        f"-d '{{\"includeUserData\": true}}' {url}/api/backup"
+    )
     _say(f"  curl {auth} '{url}/api/backup?action=stats'")
 
 
@@ -153,8 +162,10 @@ def _demo_round(mgr: BackupManager) -> dict[str, Any]:
 def demo(
     host: Host = "127.0.0.1",
     port: Port = 8000,
-    no_serve: Annotated[bool, typer.Option("--no-serve", help="Set up, back up, verify, "
-                                           "dry-run a restore, print, exit.")] = False,
+    no_serve: Annotated[
+        bool,
+        typer.Option("--no-serve", help="Set up, back up, verify, dry-run a restore, print, exit."),
+    ] = False,
     users: Annotated[int, typer.Option(min=1, help="Demo users (empty database only).")] = 100,
     visits: Annotated[int, typer.Option(min=0, help="Demo country visits.")] = 1000,
     admin_email: Annotated[str, typer.Option(help="The demo admin's email.")] = DEMO_ADMIN,

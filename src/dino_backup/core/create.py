@@ -22,6 +22,7 @@ from ..archive.writer import FORMAT_VERSION, ArchiveWriter
 from ..errors import BackupError, DatabaseUnreachable, IntegrityError, StorageFull
 from ..ids import new_backup_id
 from ..schema.reflect import TableSpec, dependency_order, reflect_tables
+from .anonymize import Anonymizer
 from .catalog import archive_name, checksum_name
 from .context import Context, ProgressFn, no_progress, utc_iso
 from .hashing import HashingWriter, file_sha256
@@ -45,6 +46,7 @@ class BackupCreator:
     def __init__(self, ctx: Context, progress: ProgressFn = no_progress) -> None:
         self.ctx = ctx
         self.progress = progress
+        self.anonymizer: Anonymizer | None = None
 
     def run(
         self,
@@ -62,6 +64,10 @@ class BackupCreator:
             options.include_sessions,
             options.tables,
         )
+        if options.anonymize:
+            self.anonymizer = Anonymizer.from_secret(self.ctx.settings.anonymize_key)
+            names, dropped = self._without_tokens(names)
+            warnings += dropped
         tables = dependency_order([specs[n] for n in names])
         key = self.ctx.require_key() if options.encrypt else None
         backup_id = backup_id or new_backup_id()
@@ -83,6 +89,13 @@ class BackupCreator:
             self._discard(backup_id, name)
             raise
         return meta
+
+    def _without_tokens(self, names: list[str]) -> tuple[list[str], list[str]]:
+        """An anonymized backup never holds the token tables (sessions group)."""
+        tokens = set(self.ctx.groups.sessions)
+        dropped = sorted(tokens & set(names))
+        note = [f"anonymized: token tables left out: {', '.join(dropped)}"] if dropped else []
+        return [n for n in names if n not in tokens], note
 
     def _discard(self, backup_id: str, name: str) -> None:
         """Remove what a failed run wrote (metadata is written last, so it is never there)."""
@@ -149,8 +162,10 @@ class BackupCreator:
         columns = table.column_names
         section = writer.table(table.name, columns)
         self.progress(table.name, 0, total)
+        transform = self.anonymizer.row_transform(table.name, columns) if self.anonymizer else None
         for batch in self.ctx.dialect.stream_rows(conn, table, columns):
-            section.write_lines(encode_row(row) for row in batch)
+            rows = map(transform, batch) if transform else batch
+            section.write_lines(encode_row(row) for row in rows)
             self.progress(table.name, section.rows, total)
         return section.close()
 
@@ -195,6 +210,7 @@ class BackupCreator:
             "sourceDialect": self.ctx.dialect.name,
             "options": options.to_json(),
             "kind": options.kind,
+            "anonymized": options.anonymize,
             "schema": {t.name: t.to_json() for t in tables},
             "toolVersion": __version__,
         }

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from .create import BackupCreator
 from .legacy_import import import_legacy
 from .lock import exclusive
 from .options import BackupOptions, RestoreOptions
+from .point_in_time import pick_backup
 from .restore import Restorer
 from .retention import expired, orphan_files
 from .verify import verify_backup
@@ -84,7 +86,13 @@ class BackupManager:
         self, options: RestoreOptions, progress: ProgressFn = no_progress
     ) -> dict[str, Any]:
         with exclusive(self.ctx.lock_path, "restore", self.ctx.engine):
-            return Restorer(self.ctx, progress).run(options)
+            warnings: list[str] = []
+            if options.at is not None:
+                backup_id, warnings = pick_backup(self.ctx, options.at)
+                options = replace(options, backup_id=backup_id, at=None)
+            result = Restorer(self.ctx, progress).run(options)
+        result["warnings"] = warnings + result["warnings"]
+        return result
 
     def import_legacy(self, path: Path, progress: ProgressFn = no_progress) -> dict[str, Any]:
         """Store a TypeScript-system backup file as a native backup."""

@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from ..dialects.base import Dialect
-from ..schema.reflect import ForeignKey, TableSpec
+from ..schema.reflect import ColumnSpec, ForeignKey, TableSpec
 
 SAMPLES = 5
 STRATEGIES = ("replace", "merge", "skip", "fail")
@@ -28,6 +28,7 @@ class TablePlan:
     update: int = 0
     unchanged: int = 0
     delete: int = 0
+    conflicting: int = 0  # skip/fail: rows whose key exists with other values
     changed_columns: list[str] = field(default_factory=list)
     samples: dict[str, list[Any]] = field(default_factory=dict)
     foreign_key_problems: list[dict[str, Any]] = field(default_factory=list)
@@ -40,6 +41,7 @@ class TablePlan:
             "update": self.update,
             "unchanged": self.unchanged,
             "delete": self.delete,
+            "conflicting": self.conflicting,
             "changedColumns": self.changed_columns,
             "samples": self.samples,
             "foreignKeyProblems": self.foreign_key_problems,
@@ -56,6 +58,11 @@ class PlanTarget:
     staging: str
     key: tuple[str, ...]
     columns: tuple[str, ...]
+
+    def column(self, name: str) -> ColumnSpec:
+        found = self.spec.column(name)
+        assert found is not None, name
+        return found
 
 
 class Planner:
@@ -78,8 +85,15 @@ class Planner:
         rows = self.conn.exec_driver_sql(sql).fetchall()
         return [_json_key(r) for r in rows]
 
-    def _join(self, key: Sequence[str], left: str, right: str) -> str:
-        return " AND ".join(f"{left}.{self.q(c)} = {right}.{self.q(c)}" for c in key)
+    def _join(self, t: PlanTarget, left: str, right: str) -> str:
+        same = self.d.same_key
+        return " AND ".join(
+            same(f"{left}.{self.q(c)}", f"{right}.{self.q(c)}", t.column(c)) for c in t.key
+        )
+
+    def _differs(self, t: PlanTarget, column: str, left: str, right: str) -> str:
+        q = self.q(column)
+        return self.d.is_distinct(f"{left}.{q}", f"{right}.{q}", t.column(column))
 
     # -- per table ---------------------------------------------------------------
     def table(self, t: PlanTarget) -> TablePlan:
@@ -89,7 +103,7 @@ class Planner:
             plan.insert = self._scalar(f"SELECT COUNT(*) FROM {staging}")
             plan.delete = self._scalar(f"SELECT COUNT(*) FROM {table}")
             return plan
-        match = self._join(t.key, "t", "s")
+        match = self._join(t, "t", "s")
         new = f"FROM {staging} s WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {match})"
         gone = f"FROM {table} t WHERE NOT EXISTS (SELECT 1 FROM {staging} s WHERE {match})"
         plan.insert = self._scalar(f"SELECT COUNT(*) {new}")
@@ -102,8 +116,8 @@ class Planner:
     def _matched(self, t: PlanTarget, plan: TablePlan) -> None:
         table, staging = self.q(t.spec.name), self.q(t.staging)
         values = [c for c in t.columns if c not in t.key]
-        join = f"FROM {staging} s JOIN {table} t ON {self._join(t.key, 't', 's')}"
-        differs = [self.d.is_distinct(f"t.{self.q(c)}", f"s.{self.q(c)}") for c in values]
+        join = f"FROM {staging} s JOIN {table} t ON {self._join(t, 't', 's')}"
+        differs = [self._differs(t, c, "t", "s") for c in values]
         sums = [f"SUM(CASE WHEN {d} THEN 1 ELSE 0 END)" for d in differs]
         any_diff = " OR ".join(differs) if differs else "1=0"
         sums.append(f"SUM(CASE WHEN {any_diff} THEN 1 ELSE 0 END)")
@@ -111,7 +125,8 @@ class Planner:
         matched, per_column, changed = int(row[0]), row[1:-1], int(row[-1] or 0)
         plan.update, plan.unchanged = changed, matched - changed
         plan.changed_columns = [c for c, n in zip(values, per_column, strict=True) if n]
-        plan.samples["update"] = self._keys(t.key, "s", f"{join} WHERE {any_diff}") if changed else []
+        where = f"{join} WHERE {any_diff}"
+        plan.samples["update"] = self._keys(t.key, "s", where) if changed else []
 
     # -- across tables -----------------------------------------------------------
     def foreign_keys(self, t: PlanTarget, restored: dict[str, PlanTarget]) -> list[dict[str, Any]]:
@@ -176,18 +191,20 @@ class Planner:
                 continue
             n = self._scalar(self._unique_sql(t, columns))
             if n:
-                conflicts.append({"columns": list(columns), "rows": n, "name": _unique_name(t, columns)})
+                conflicts.append(
+                    {"columns": list(columns), "rows": n, "name": _unique_name(t, columns)}
+                )
         return conflicts
 
     def _unique_sql(self, t: PlanTarget, columns: Sequence[str]) -> str:
         table, staging = self.q(t.spec.name), self.q(t.staging)
         same_value = " AND ".join(f"o.{self.q(c)} = s.{self.q(c)}" for c in columns)
-        other_row = " OR ".join(self.d.is_distinct(f"o.{self.q(k)}", f"s.{self.q(k)}") for k in t.key)
-        survives = f"NOT EXISTS (SELECT 1 FROM {staging} x WHERE {self._join(t.key, 'x', 'o')})"
+        other_row = " OR ".join(self._differs(t, k, "o", "s") for k in t.key)
+        survives = f"NOT EXISTS (SELECT 1 FROM {staging} x WHERE {self._join(t, 'x', 'o')})"
         if self.strategy in ("skip", "fail"):
             # Only inserted rows are written; every existing row keeps its values.
             survives = "1=1"
-            inserted = f"NOT EXISTS (SELECT 1 FROM {table} e WHERE {self._join(t.key, 'e', 's')})"
+            inserted = f"NOT EXISTS (SELECT 1 FROM {table} e WHERE {self._join(t, 'e', 's')})"
         else:
             inserted = "1=1"
         return (

@@ -15,7 +15,9 @@ def parse_instant(text: str) -> dt.datetime:
     try:
         value = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
-        raise InvalidInput(f"--at needs an ISO 8601 time such as 2026-11-20T10:00:00Z, got {text[:40]!r}") from None
+        raise InvalidInput(
+            f"--at needs an ISO 8601 time such as 2026-11-20T10:00:00Z, got {text[:40]!r}"
+        ) from None
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 

@@ -1,9 +1,11 @@
-"""Restore tables from a verified backup, in one transaction.
+"""Restore tables from a verified backup, in one transaction, after planning it.
 
-Rows are first loaded into temporary staging tables; then, set-based: rows not in the
-backup are deleted (children first), changed rows updated and missing rows inserted
-(parents first). The database's own foreign keys stay on throughout, so what it declares
-(ON DELETE CASCADE, RESTRICT) is honoured, and any error rolls everything back.
+Rows are first loaded into temporary staging tables. The database then computes the plan
+(core/plan.py): per table, rows to insert, update, leave and delete, foreign-key problems
+and unique conflicts. A dry run stops there and rolls back; a real restore refuses what
+its conflict strategy forbids, then does exactly the plan, set-based: deletes children
+first, updates and inserts parents first. The database's own foreign keys stay on, so what
+it declares (ON DELETE CASCADE, RESTRICT) is honoured, and any error rolls everything back.
 """
 
 from __future__ import annotations
@@ -14,11 +16,15 @@ from typing import Any
 import sqlalchemy as sa
 
 from ..archive.reader import ArchiveReader
-from ..errors import BackupError, IncompatibleSchema
+from ..errors import BackupError, IncompatibleSchema, InvalidInput
 from ..schema.reflect import TableSpec, dependency_order, reflect_tables
 from .context import Context, ProgressFn, no_progress
 from .convert import ConversionLog
-from .options import RestoreOptions
+from .create import BackupCreator
+from .missing_tables import create_tables, drop_tables
+from .options import BackupOptions, RestoreOptions
+from .plan import Planner, PlanTarget, TablePlan
+from .plan_checks import refuse_forbidden, refuse_keyless, summarize
 from .schema_match import TableMatch, match_table
 from .selection import select_for_restore
 from .verify import verified_archive
@@ -28,6 +34,10 @@ def staging_name(table: str) -> str:
     return f"_dino_stage_{abs(hash(table)) % 10**8}"
 
 
+class _PreviewDone(Exception):
+    """Raised inside the transaction to roll a dry run back."""
+
+
 class Restorer:
     def __init__(self, ctx: Context, progress: ProgressFn = no_progress) -> None:
         self.ctx = ctx
@@ -35,8 +45,10 @@ class Restorer:
         self.progress = progress
 
     def run(self, options: RestoreOptions) -> dict[str, Any]:
+        assert options.backup_id is not None, "resolve --at before restoring"
         started = time.monotonic()
         meta = self.ctx.catalog.load(options.backup_id)
+        self._guard_anonymized(meta, options)
         with verified_archive(self.ctx, meta) as reader:
             names = select_for_restore(
                 reader.tables,
@@ -46,36 +58,68 @@ class Restorer:
                 options.tables,
             )
             log = ConversionLog()
-            matches = self._match(reader, names, log)
-            warnings = self._engine_warning(reader) + [w for m in matches for w in m.warnings]
-            counts = {m.name: reader.tables[m.name]["rows"] for m in matches}
-            changes: dict[str, dict[str, int]] = {}
-            if not options.dry_run:
-                changes = self._apply(reader, matches)
-                warnings += log.warnings()
-        rows = sum(counts.values())
-        verb = "would be restored (dry run; nothing changed)" if options.dry_run else "restored"
-        return {
-            "success": True,
-            "backupId": options.backup_id,
-            "dryRun": options.dry_run,
-            "restoredTables": [m.name for m in matches],
-            "recordCounts": counts,
-            "changes": changes,
-            "warnings": warnings,
-            "durationMs": int((time.monotonic() - started) * 1000),
-            "message": f"{rows} records in {len(matches)} tables {verb} from {options.backup_id}",
-        }
+            specs = self._source_specs(reader, names)
+            targets = reflect_tables(self.ctx.engine)
+            missing = self._missing(specs, targets, options)
+            self._check_schema(reader, specs, targets, options)
+            warnings = self._engine_warning(reader)
+            warnings += [
+                f"table {s.name} is not in the database; it will be created" for s in missing
+            ]
+            emergency = None
+            if not options.dry_run and options.emergency_backup:
+                emergency = self._emergency_backup(specs, targets)
+            try:
+                plans, more = self._run_transaction(reader, specs, targets, missing, log, options)
+            except BackupError:
+                self._discard(emergency)  # nothing changed: the safety copy is not needed
+                raise
+            warnings += more + log.warnings()
+        return self._result(
+            options, reader_counts(meta, plans), plans, warnings, emergency, started
+        )
 
-    def _match(
-        self, reader: ArchiveReader, names: list[str], log: ConversionLog
-    ) -> list[TableMatch]:
-        source_specs = [TableSpec.from_json(reader.table_entry(n)["schema"]) for n in names]
-        targets = reflect_tables(self.ctx.engine)
+    # -- preparation -------------------------------------------------------------
+    def _guard_anonymized(self, meta: dict[str, Any], options: RestoreOptions) -> None:
+        production = self.ctx.settings.environment.lower() == "production"
+        if meta.get("anonymized") and production and not options.allow_anonymized:
+            raise InvalidInput(
+                f"backup {meta['id']} is anonymized and this database's environment is "
+                "production: pass --allow-anonymized to restore it anyway"
+            )
+
+    @staticmethod
+    def _source_specs(reader: ArchiveReader, names: list[str]) -> list[TableSpec]:
+        specs = [TableSpec.from_json(reader.table_entry(n)["schema"]) for n in names]
+        return dependency_order(specs)
+
+    @staticmethod
+    def _missing(
+        specs: list[TableSpec], targets: dict[str, TableSpec], options: RestoreOptions
+    ) -> list[TableSpec]:
+        missing = [s for s in specs if s.name not in targets]
+        if missing and not options.create_missing:
+            names = ", ".join(s.name for s in missing)
+            raise IncompatibleSchema(
+                f"table(s) not in the database: {names} (pass --create-missing to create them)"
+            )
+        return missing
+
+    def _check_schema(
+        self,
+        reader: ArchiveReader,
+        specs: list[TableSpec],
+        targets: dict[str, TableSpec],
+        options: RestoreOptions,
+    ) -> None:
+        """Refuse schema drift and keyless tables before anything is written (the real
+        match, with its warnings, is made again once missing tables exist)."""
         same = reader.manifest.get("sourceDialect") == self.dialect.name
-        ordered = dependency_order(source_specs)
-        fitter = self.dialect.fitter
-        return [match_table(s, targets.get(s.name), same, log, fitter) for s in ordered]
+        matches = [
+            match_table(s, targets.get(s.name, s), same, ConversionLog(), self.dialect.fitter)
+            for s in specs
+        ]
+        refuse_keyless(matches, options.conflict)
 
     def _engine_warning(self, reader: ArchiveReader) -> list[str]:
         source = reader.manifest.get("sourceDialect")
@@ -86,28 +130,89 @@ class Restorer:
             "to this database's column types"
         ]
 
-    # -- writing ---------------------------------------------------------------
-    def _apply(self, reader: ArchiveReader, matches: list[TableMatch]) -> dict[str, dict[str, int]]:
-        changes = {m.name: {"inserted": 0, "updated": 0, "deleted": 0} for m in matches}
+    def _emergency_backup(
+        self, specs: list[TableSpec], targets: dict[str, TableSpec]
+    ) -> str | None:
+        """Back up the tables about to change (the seed's createEmergencyBackup)."""
+        affected = {s.name for s in specs if s.name in targets}
+        grown = True
+        while grown:  # tables a delete can cascade into, at any depth
+            children = {
+                t.name
+                for t in targets.values()
+                if any(fk.referred_table in affected for fk in t.foreign_keys)
+            }
+            grown = not children <= affected
+            affected |= children
+        if not affected:
+            return None
+        options = BackupOptions(
+            tables=sorted(affected), kind="emergency", encrypt=self.ctx.key is not None
+        )
+        return str(BackupCreator(self.ctx).run(options)["id"])
+
+    def _discard(self, emergency: str | None) -> None:
+        if emergency is not None:
+            self.ctx.catalog.remove(self.ctx.catalog.load(emergency))
+
+    # -- the transaction ---------------------------------------------------------
+    def _run_transaction(
+        self,
+        reader: ArchiveReader,
+        specs: list[TableSpec],
+        targets: dict[str, TableSpec],
+        missing: list[TableSpec],
+        log: ConversionLog,
+        options: RestoreOptions,
+    ) -> tuple[dict[str, TablePlan], list[str]]:
+        created: list[str] = []
+        same = reader.manifest.get("sourceDialect") == self.dialect.name
+        try:
+            if missing:
+                created = create_tables(self.ctx.engine, self.dialect, missing, same, set(targets))
+            return self._in_transaction(reader, specs, log, options)
+        except BaseException:
+            drop_tables(self.ctx.engine, self.dialect, created)
+            raise
+        finally:
+            if options.dry_run and created:
+                drop_tables(self.ctx.engine, self.dialect, created)
+
+    def _in_transaction(
+        self,
+        reader: ArchiveReader,
+        specs: list[TableSpec],
+        log: ConversionLog,
+        options: RestoreOptions,
+    ) -> tuple[dict[str, TablePlan], list[str]]:
+        targets = reflect_tables(self.ctx.engine)
+        same = reader.manifest.get("sourceDialect") == self.dialect.name
+        fitter = self.dialect.fitter
+        matches = [match_table(s, targets.get(s.name), same, log, fitter) for s in specs]
+        warnings = [w for m in matches for w in m.warnings]
+        result: dict[str, TablePlan] = {}
         try:
             with self.dialect.write_transaction() as conn:
                 for m in matches:
                     self._stage(conn, reader, m)
-                for m in reversed(matches):
-                    changes[m.name]["deleted"] = self._delete_missing(conn, m)
-                for m in matches:
-                    changes[m.name]["updated"] = self._update_changed(conn, m)
-                    changes[m.name]["inserted"] = self._insert_new(conn, m)
-                    self.dialect.after_restore(conn, m.target)
+                result = self._plan(conn, matches, targets, options.conflict)
+                if options.dry_run:
+                    for m in matches:  # MySQL's temporary tables outlive a rollback
+                        self.dialect.drop_staging(conn, staging_name(m.name))
+                    raise _PreviewDone
+                refuse_forbidden(result, matches, options.conflict)
+                self._apply(conn, matches, result, options.conflict)
                 for m in matches:
                     self.dialect.drop_staging(conn, staging_name(m.name))
+        except _PreviewDone:
+            pass
         except sa.exc.IntegrityError as exc:
             raise IncompatibleSchema(
                 f"restore refused by the database, nothing changed: {_first(exc)}"
             ) from None
         except sa.exc.SQLAlchemyError as exc:
             raise BackupError(f"restore failed, nothing changed: {_first(exc)}") from None
-        return changes
+        return result, warnings
 
     def _stage(self, conn: sa.Connection, reader: ArchiveReader, m: TableMatch) -> None:
         staging = staging_name(m.name)
@@ -128,6 +233,65 @@ class Restorer:
             if convert is not None:
                 out[i] = convert(out[i])
         return self.dialect.adapt_row(out)
+
+    def _plan(
+        self,
+        conn: sa.Connection,
+        matches: list[TableMatch],
+        targets: dict[str, TableSpec],
+        strategy: str,
+    ) -> dict[str, TablePlan]:
+        planner = Planner(conn, self.dialect, strategy)
+        pts = {
+            m.name: PlanTarget(m.target, staging_name(m.name), m.key, tuple(m.columns))
+            for m in matches
+        }
+        plans = {}
+        for m in matches:
+            pt = pts[m.name]
+            plan = planner.table(pt)
+            plan.foreign_key_problems = planner.foreign_keys(pt, pts)
+            plan.unique_conflicts = planner.unique_conflicts(pt)
+            if strategy == "replace":
+                plan.cascades = planner.cascades(pt, _children_outside(targets, m.name, pts))
+            else:
+                plan.delete = 0
+                plan.samples.pop("delete", None)
+            if strategy in ("skip", "fail"):  # differing rows are kept, not updated
+                plan.conflicting, plan.update = plan.update, 0
+                plan.samples["conflicting"] = plan.samples.pop("update", [])
+            plans[m.name] = plan
+        return plans
+
+    # -- applying ------------------------------------------------------------------
+    def _apply(
+        self,
+        conn: sa.Connection,
+        matches: list[TableMatch],
+        plans: dict[str, TablePlan],
+        strategy: str,
+    ) -> None:
+        done = {m.name: {"insert": 0, "update": 0, "delete": 0} for m in matches}
+        if strategy == "replace":
+            for m in reversed(matches):
+                done[m.name]["delete"] = self._delete_missing(conn, m)
+        for m in matches:
+            if strategy in ("replace", "merge"):
+                done[m.name]["update"] = self._update_changed(conn, m)
+            done[m.name]["insert"] = self._insert_new(conn, m)
+            self.dialect.after_restore(conn, m.target)
+        for m in matches:
+            expected = plans[m.name]
+            wanted = {
+                "insert": expected.insert,
+                "update": expected.update,
+                "delete": expected.delete,
+            }
+            if done[m.name] != wanted:
+                raise BackupError(
+                    f"restore of {m.name} did {done[m.name]}, its plan said {wanted}; "
+                    "rolled back, nothing changed"
+                )
 
     def _key_join(self, m: TableMatch, left: str, right: str) -> str:
         q, same = self.dialect.quote, self.dialect.same_key
@@ -164,6 +328,48 @@ class Restorer:
             match = self._key_join(m, table, "s")
             sql += f" WHERE NOT EXISTS (SELECT 1 FROM {table} WHERE {match})"
         return conn.exec_driver_sql(sql).rowcount
+
+    # -- result --------------------------------------------------------------------
+    def _result(
+        self,
+        options: RestoreOptions,
+        counts: dict[str, int],
+        plans: dict[str, TablePlan],
+        warnings: list[str],
+        emergency: str | None,
+        started: float,
+    ) -> dict[str, Any]:
+        rows = sum(counts.values())
+        verb = "would be restored (dry run; nothing changed)" if options.dry_run else "restored"
+        return {
+            "success": True,
+            "backupId": options.backup_id,
+            "dryRun": options.dry_run,
+            "conflict": options.conflict,
+            "restoredTables": list(plans),
+            "recordCounts": counts,
+            "plan": summarize(plans),
+            "emergencyBackupId": emergency,
+            "warnings": warnings,
+            "durationMs": int((time.monotonic() - started) * 1000),
+            "message": f"{rows} records in {len(plans)} tables {verb} from {options.backup_id}",
+        }
+
+
+def reader_counts(meta: dict[str, Any], plans: dict[str, TablePlan]) -> dict[str, int]:
+    return {name: int(meta["recordCounts"][name]) for name in plans}
+
+
+def _children_outside(
+    targets: dict[str, TableSpec], parent: str, restored: dict[str, PlanTarget]
+) -> list[tuple[TableSpec, Any]]:
+    return [
+        (t, fk)
+        for t in targets.values()
+        if t.name not in restored
+        for fk in t.foreign_keys
+        if fk.referred_table == parent
+    ]
 
 
 def _first(exc: sa.exc.SQLAlchemyError) -> str:
