@@ -47,8 +47,10 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
 
 @pytest.fixture(scope="module")
 def api_schema(world: World) -> schemathesis.BaseSchema:
-    # With a key, `encrypt: true` is as valid as the document says it is.
-    settings = replace(world.settings(), encryption_key=crypto.generate_key())
+    # With keys, `encrypt` and `anonymize` are as valid as the document says they are.
+    settings = replace(
+        world.settings(), encryption_key=crypto.generate_key(), anonymize_key="schemathesis"
+    )
     app = world.app(BackupManager.from_settings(settings), settings=settings, max_body_bytes=8192)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -12,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from ..dialects.base import Dialect
+from ..errors import IncompatibleSchema
 from ..schema.reflect import ColumnSpec, TableSpec
 
 _BY_KIND: dict[str, Any] = {
@@ -29,11 +30,11 @@ _BY_KIND: dict[str, Any] = {
 }
 
 
-def _type(column: ColumnSpec, keyed: bool, engine: sa.Engine) -> Any:
+def _type(column: ColumnSpec, keyed: bool, dialect: Dialect) -> Any:
     if column.kind == "datetime":
         return sa.DateTime(timezone=column.timezone)
-    if column.kind == "text" and keyed and engine.dialect.name in ("mysql", "mariadb"):
-        return sa.String(191)  # MySQL cannot index TEXT without a prefix length
+    if column.kind == "text" and keyed:
+        return dialect.keyed_text_type()
     return _BY_KIND.get(column.kind, sa.Text)()
 
 
@@ -44,27 +45,47 @@ def create_tables(
     same_engine: bool,
     existing: set[str],
 ) -> list[str]:
-    """Create each table (parents first); returns the names created, for undoing."""
+    """Create each table (parents first); returns the names created, for undoing.
+
+    On failure the tables already created are dropped again (MySQL commits each CREATE
+    TABLE at once) and IncompatibleSchema names the table that could not be created."""
     created: list[str] = []
-    with engine.begin() as conn:
-        for spec in specs:
-            columns = ", ".join(
-                _column_ddl(engine, spec, c, dialect, same_engine) for c in spec.columns
-            )
-            keys = _constraints(spec, dialect, existing | set(created))
-            conn.exec_driver_sql(f"CREATE TABLE {dialect.quote(spec.name)} ({columns}{keys})")
-            created.append(spec.name)
+    spec = None
+    try:
+        with engine.begin() as conn:
+            for spec in specs:
+                columns = ", ".join(
+                    _column_ddl(engine, spec, c, dialect, same_engine) for c in spec.columns
+                )
+                tables = existing | set(created)
+                keys = _constraints(spec, dialect, tables)
+                parents = [f.referred_table for f in spec.foreign_keys if f.referred_table in tables]
+                options = dialect.create_table_options(conn, parents)
+                conn.exec_driver_sql(
+                    f"CREATE TABLE {dialect.quote(spec.name)} ({columns}{keys}){options}"
+                )
+                created.append(spec.name)
+    except sa.exc.SQLAlchemyError as exc:
+        drop_tables(engine, dialect, created)
+        name = spec.name if spec is not None else "?"
+        orig = getattr(exc, "orig", None) or exc
+        first = (str(orig).strip().splitlines() or [type(orig).__name__])[0][:200]
+        raise IncompatibleSchema(f"cannot create table {name}: {first}") from None
     return created
 
 
 def _column_ddl(
     engine: sa.Engine, spec: TableSpec, c: ColumnSpec, dialect: Dialect, same_engine: bool
 ) -> str:
-    keyed = c.name in set(spec.primary_key) | {n for u in spec.unique for n in u}
+    keyed = c.name in (
+        set(spec.primary_key)
+        | {n for u in spec.unique for n in u}
+        | {n for fk in spec.foreign_keys for n in fk.columns}  # indexed, same type as parent
+    )
     if same_engine and c.type:
         type_sql = c.type
     else:
-        type_sql = str(_type(c, keyed, engine).compile(dialect=engine.dialect))
+        type_sql = str(_type(c, keyed, dialect).compile(dialect=engine.dialect))
     return f"{dialect.quote(c.name)} {type_sql}{'' if c.nullable else ' NOT NULL'}"
 
 

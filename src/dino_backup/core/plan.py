@@ -30,6 +30,7 @@ class TablePlan:
     delete: int = 0
     conflicting: int = 0  # skip/fail: rows whose key exists with other values
     changed_columns: list[str] = field(default_factory=list)
+    conflicting_columns: list[str] = field(default_factory=list)  # skip/fail: they differ
     samples: dict[str, list[Any]] = field(default_factory=dict)
     foreign_key_problems: list[dict[str, Any]] = field(default_factory=list)
     unique_conflicts: list[dict[str, Any]] = field(default_factory=list)
@@ -43,6 +44,7 @@ class TablePlan:
             "delete": self.delete,
             "conflicting": self.conflicting,
             "changedColumns": self.changed_columns,
+            "conflictingColumns": self.conflicting_columns,
             "samples": self.samples,
             "foreignKeyProblems": self.foreign_key_problems,
             "uniqueConflicts": self.unique_conflicts,

@@ -25,10 +25,17 @@ def _taken(meta: dict[str, Any]) -> dt.datetime:
     return dt.datetime.fromisoformat(meta["timestamp"].replace("Z", "+00:00"))
 
 
+def _state_of_the_database(meta: dict[str, Any]) -> bool:
+    """Emergency backups (a few tables) and anonymized copies are not what it held."""
+    return meta.get("kind") != "emergency" and not meta.get("anonymized")
+
+
 def pick_backup(ctx: Context, at: dt.datetime) -> tuple[str, list[str]]:
     """(backup id, warnings naming newer candidates that failed verification)."""
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=dt.UTC)  # as parse_instant reads a time without a zone
     warnings = []
-    candidates = [m for m in ctx.catalog.all() if _taken(m) <= at and m.get("kind") != "emergency"]
+    candidates = [m for m in ctx.catalog.all() if _taken(m) <= at and _state_of_the_database(m)]
     for meta in candidates:  # newest first
         try:
             verify_backup(ctx, meta["id"])

@@ -193,17 +193,20 @@ class Restorer:
         result: dict[str, TablePlan] = {}
         try:
             with self.dialect.write_transaction() as conn:
-                for m in matches:
-                    self._stage(conn, reader, m)
-                result = self._plan(conn, matches, targets, options.conflict)
-                if options.dry_run:
-                    for m in matches:  # MySQL's temporary tables outlive a rollback
-                        self.dialect.drop_staging(conn, staging_name(m.name))
-                    raise _PreviewDone
-                refuse_forbidden(result, matches, options.conflict)
-                self._apply(conn, matches, result, options.conflict)
-                for m in matches:
+                try:
+                    for m in matches:
+                        self._stage(conn, reader, m)
+                    result = self._plan(conn, matches, targets, options.conflict)
+                    if not options.dry_run:
+                        refuse_forbidden(result, matches, options.conflict)
+                        self._apply(conn, matches, result, options.conflict)
+                except Exception:
+                    self._drop_staging_quietly(conn, matches)
+                    raise
+                for m in matches:  # a rollback does not drop MySQL's temporary tables
                     self.dialect.drop_staging(conn, staging_name(m.name))
+                if options.dry_run:
+                    raise _PreviewDone
         except _PreviewDone:
             pass
         except sa.exc.IntegrityError as exc:
@@ -213,6 +216,15 @@ class Restorer:
         except sa.exc.SQLAlchemyError as exc:
             raise BackupError(f"restore failed, nothing changed: {_first(exc)}") from None
         return result, warnings
+
+    def _drop_staging_quietly(self, conn: sa.Connection, matches: list[TableMatch]) -> None:
+        """After a failure: the error that stopped the restore is the one to report (an
+        aborted PostgreSQL transaction refuses the drops, and drops its tables anyway)."""
+        try:
+            for m in matches:
+                self.dialect.drop_staging(conn, staging_name(m.name))
+        except sa.exc.SQLAlchemyError:
+            pass
 
     def _stage(self, conn: sa.Connection, reader: ArchiveReader, m: TableMatch) -> None:
         staging = staging_name(m.name)
@@ -259,6 +271,7 @@ class Restorer:
                 plan.samples.pop("delete", None)
             if strategy in ("skip", "fail"):  # differing rows are kept, not updated
                 plan.conflicting, plan.update = plan.update, 0
+                plan.conflicting_columns, plan.changed_columns = plan.changed_columns, []
                 plan.samples["conflicting"] = plan.samples.pop("update", [])
             plans[m.name] = plan
         return plans

@@ -142,6 +142,15 @@ class Dialect:
         """UPDATE target rows from matching staging rows (PostgreSQL / SQLite syntax)."""
         return f"UPDATE {table} SET {assignments} FROM {staging} AS s WHERE {key} AND ({where})"
 
+    def keyed_text_type(self) -> sa.types.TypeEngine[Any]:
+        """Type of a text column that --create-missing creates with a key or index on it."""
+        return sa.Text()
+
+    def create_table_options(self, conn: sa.Connection, parents: Sequence[str]) -> str:
+        """What follows `CREATE TABLE name (...)` for a table --create-missing creates,
+        given the existing tables its foreign keys refer to."""
+        return ""
+
     def drop_staging(self, conn: sa.Connection, staging: str) -> None:
         """Drop the staging table if it exists; never a real table of the same name."""
         raise NotImplementedError

@@ -98,6 +98,22 @@ class MySQLDialect(Dialect):
         # TEMPORARY: a plain DROP TABLE would commit the transaction (and could hit a table).
         conn.exec_driver_sql(f"DROP TEMPORARY TABLE IF EXISTS {self.quote(staging)}")
 
+    def keyed_text_type(self) -> sa.types.TypeEngine[Any]:
+        return sa.String(191)  # TEXT cannot be indexed without a prefix length
+
+    def create_table_options(self, conn: sa.Connection, parents: Sequence[str]) -> str:
+        # A foreign key needs the same collation on both sides; the database's default
+        # may not be the one its tables use (Prisma creates them utf8mb4_unicode_ci).
+        for parent in parents:
+            collation = conn.exec_driver_sql(
+                "SELECT TABLE_COLLATION FROM information_schema.TABLES "
+                "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = %s",
+                (parent,),
+            ).scalar()
+            if collation:
+                return f" COLLATE={collation}"
+        return ""
+
     def update_from(self, table: str, staging: str, key: str, assignments: str, where: str) -> str:
         return f"UPDATE {table} JOIN {staging} AS s ON {key} SET {assignments} WHERE {where}"
 
