@@ -12,7 +12,7 @@ import re
 import struct
 import zlib
 from collections.abc import Iterable, Iterator
-from typing import BinaryIO, Protocol
+from typing import Any, BinaryIO, Protocol
 
 import zstandard
 
@@ -74,6 +74,19 @@ def _unpack(payload: bytes) -> tuple[int, int]:
     return offset, length
 
 
+def _one_frame(dobj: Any, chunks: Iterable[bytes], error: type[Exception]) -> Iterator[bytes]:
+    """Decompress exactly one zstd frame / gzip member; it must end where the data ends."""
+    for chunk in chunks:
+        try:
+            out = dobj.decompress(chunk)
+        except error as exc:
+            raise IntegrityError(f"archive section does not decompress: {exc}") from None
+        if out:
+            yield out
+    if not dobj.eof:
+        raise IntegrityError("archive section is truncated")
+
+
 class PlainCodec(Codec):
     """No compression; the trailer is a fixed-width JSON line."""
 
@@ -106,15 +119,7 @@ class ZstdCodec(Codec):
 
     def decompress(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
         dobj = zstandard.ZstdDecompressor().decompressobj()
-        for chunk in chunks:
-            try:
-                out = dobj.decompress(chunk)
-            except zstandard.ZstdError as exc:
-                raise IntegrityError(f"archive section does not decompress: {exc}") from None
-            if out:
-                yield out
-        if not dobj.eof:
-            raise IntegrityError("archive section is truncated")
+        return _one_frame(dobj, chunks, zstandard.ZstdError)
 
     def trailer(self, offset: int, length: int) -> bytes:
         payload = _PAYLOAD.pack(TRAILER_MAGIC, offset, length)
@@ -153,16 +158,7 @@ class GzipCodec(Codec):
         return _ZlibWriter(out, self._level)
 
     def decompress(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
-        dobj = zlib.decompressobj(31)
-        for chunk in chunks:
-            try:
-                out = dobj.decompress(chunk)
-            except zlib.error as exc:
-                raise IntegrityError(f"archive section does not decompress: {exc}") from None
-            if out:
-                yield out
-        if not dobj.eof:
-            raise IntegrityError("archive section is truncated")
+        return _one_frame(zlib.decompressobj(31), chunks, zlib.error)
 
     def trailer(self, offset: int, length: int) -> bytes:
         payload = _PAYLOAD.pack(TRAILER_MAGIC, offset, length)

@@ -72,6 +72,16 @@ class Dialect:
         raise NotImplementedError
         yield  # pragma: no cover
 
+    def end_snapshot(self, conn: sa.Connection) -> None:
+        """Roll a read snapshot back; if the connection was lost, drop it instead, so the
+        caller sees the error that broke it rather than this one."""
+        dbapi = conn.connection.dbapi_connection
+        try:
+            if dbapi is not None:
+                dbapi.rollback()
+        except self.engine.dialect.loaded_dbapi.Error:
+            conn.invalidate()
+
     def stream_rows(
         self, conn: sa.Connection, table: TableSpec, columns: Sequence[str]
     ) -> Iterator[Sequence[Sequence[Any]]]:

@@ -70,10 +70,7 @@ class MySQLDialect(Dialect):
             try:
                 yield conn
             finally:
-                try:
-                    dbapi.rollback()
-                except self.engine.dialect.loaded_dbapi.Error:
-                    conn.invalidate()  # connection lost: report what broke it, not this
+                self.end_snapshot(conn)
 
     def create_staging(
         self,

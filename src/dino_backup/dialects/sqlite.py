@@ -49,10 +49,7 @@ class SQLiteDialect(Dialect):
             try:
                 yield conn
             finally:
-                try:
-                    dbapi.rollback()
-                except self.engine.dialect.loaded_dbapi.Error:
-                    conn.invalidate()  # connection lost: report what broke it, not this
+                self.end_snapshot(conn)
 
     @contextmanager
     def write_transaction(self) -> Iterator[sa.Connection]:
