@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 from sqlalchemy.dialects import sqlite
 
 from dino_backup import demo
-from dino_backup.demo import generate_demo_data
+from dino_backup.demo import generate_demo_data, loaders
+from dino_backup.demo import rows as demo_rows
 from dino_backup.errors import InvalidInput
 from dino_backup.schema import dino
 
@@ -44,7 +45,7 @@ def _table_rows(engine: sa.Engine) -> dict[str, list[tuple[Any, ...]]]:
 
 def _expected_rows(seed: int, users: int, visits: int) -> dict[str, list[tuple[Any, ...]]]:
     """The generator's own rows, with datetimes as SQLAlchemy reads them back."""
-    source = demo._DemoRows(seed, demo._dt)
+    source = demo_rows.DemoRows(seed, demo_rows.datetime_from_ms)
     return {table.name: list(rows) for table, rows in demo._plan(source, users, visits)}
 
 
@@ -68,7 +69,7 @@ def test_rows_round_trip_exactly_across_batches(
 ) -> None:
     # Small batches and statements: many batches, prefetching and statement splits.
     monkeypatch.setattr(demo, "BATCH_ROWS", 64)
-    monkeypatch.setattr(demo, "_MYSQL_STATEMENT_BYTES", 5_000)
+    monkeypatch.setattr(loaders, "_MYSQL_STATEMENT_BYTES", 5_000)
     generate_demo_data(engine, USERS, VISITS, seed=7)
     stored, expected = _table_rows(engine), _expected_rows(7, USERS, VISITS)
     for table in dino.metadata.sorted_tables:
@@ -132,7 +133,7 @@ def test_unicode_and_tricky_notes_survive(engine: sa.Engine) -> None:
         notes = set(conn.execute(sa.select(dino.country_visit.c.notes)).scalars())
     assert "Café — 東京 🦕" in notes
     assert None in notes
-    assert notes <= set(demo._NOTES)  # nothing mangled on the way in or out
+    assert notes <= set(demo_rows.NOTES)  # nothing mangled on the way in or out
 
 
 def test_progress_reports_running_totals(
@@ -173,10 +174,11 @@ def test_generic_core_path_stores_the_same_rows(
 ) -> None:
     """Drivers without a fast path go through SQLAlchemy's insertmanyvalues."""
 
-    def core_loader(conn: sa.Connection) -> demo._Loader:
-        return demo._Loader(partial(demo._write_core, conn), demo._dt, prefetch=False)
+    def core_loader(conn: sa.Connection) -> loaders.Loader:
+        write = partial(loaders.write_core, conn)
+        return loaders.Loader(write, demo_rows.datetime_from_ms, prefetch=False)
 
-    monkeypatch.setattr(demo, "_loader", core_loader)
+    monkeypatch.setattr(demo, "loader_for", core_loader)
     generate_demo_data(engine, 10, 50, seed=9)
     stored, expected = _table_rows(engine), _expected_rows(9, 10, 50)
     for table in dino.metadata.sorted_tables:
@@ -196,7 +198,7 @@ def test_bad_counts_are_invalid_input(sqlite_url: str, users: int, visits: int) 
 
 
 def test_users_without_activity_still_get_the_visits() -> None:
-    source = demo._DemoRows(0)
+    source = demo_rows.DemoRows(0)
     list(source.user_rows(3))
     source.users = [user._replace(activity=0) for user in source.users]
     assert len(list(source.visit_rows(10))) == 10
@@ -206,4 +208,4 @@ def test_users_without_activity_still_get_the_visits() -> None:
 def test_timestamp_text_is_sqlalchemys_sqlite_format(ms: int) -> None:
     to_text = sqlite.DATETIME().bind_processor(sqlite.dialect())
     assert to_text is not None
-    assert demo._timestamp_text()(ms) == to_text(demo._dt(ms))
+    assert demo_rows.timestamp_text()(ms) == to_text(demo_rows.datetime_from_ms(ms))

@@ -1,38 +1,16 @@
-"""Fast, deterministic demo data for the DINO tables: `generate_demo_data`.
-
-Speed comes from three things:
-- Rows are made in key order: users chronologically (so their cuid-like ids ascend),
-  then each table user by user. Every primary key and `userId` index is appended to
-  instead of split at random places, which is what makes InnoDB and PostgreSQL slow.
-- On the servers, the next batch is generated in a worker thread while the database
-  stores this one.
-- Each batch goes in the fastest way the driver offers: psycopg COPY, sqlite3
-  `executemany`, multi-row INSERTs for PyMySQL, SQLAlchemy insertmanyvalues otherwise.
-Memory is bounded by the number of users (their ids are kept), not by the visits.
-"""
+"""Deterministic DINO demo rows, made in key order (see the package docstring)."""
 
 from __future__ import annotations
 
 import base64
-import itertools
 import random
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta
-from functools import partial
 from operator import itemgetter
 from typing import Any, NamedTuple
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Dialect, Engine
-
-from .errors import InvalidInput
-from .schema import dino
-
 Row = tuple[Any, ...]
-Writer = Callable[[sa.Table, list[Row]], None]
-Progress = Callable[[int], None]
 
 BATCH_ROWS = 10_000
 # The demo's "now" is fixed, so a seed always gives the same rows ("expired" or not).
@@ -68,7 +46,7 @@ _VISAS = _weighted(
     (("Tourist visa", 30), 10), (("Visa on arrival", 30), 10), (("e-Visa", 30), 8),
     (("Business visa", 180), 5), (("Digital nomad visa", 180), 3), ((None, None), 14),
 )  # fmt: skip
-_NOTES = _weighted(
+NOTES = _weighted(
     (None, 60), ("", 2), ("Café — 東京 🦕", 3), ("Conference trip", 3),
     ("Visiting family", 3), ("Workation; watch the 90/180 rule!", 3),
     ("Seoul → Busan by KTX", 2), ("Straße nach München", 2), ("São Paulo carnival 🎉", 2),
@@ -116,7 +94,7 @@ def _b36_8(n: int) -> str:
 Timestamp = Callable[[int], Any]
 
 
-def _dt(ms: int) -> datetime:
+def datetime_from_ms(ms: int) -> datetime:
     """Naive UTC datetime with millisecond precision, as Prisma stores DateTime."""
     return _EPOCH + timedelta(milliseconds=ms)
 
@@ -126,7 +104,7 @@ _SS = tuple(f"{s:02d}." for s in range(60))
 _FFF000 = tuple(f"{f:03d}000" for f in range(1000))
 
 
-def _timestamp_text() -> Timestamp:
+def timestamp_text() -> Timestamp:
     """A function ms -> 'YYYY-MM-DD HH:MM:SS.ffffff', the text SQLAlchemy stores on SQLite.
 
     MySQL and PostgreSQL read the same text. Built from lookup tables because a
@@ -157,7 +135,7 @@ class _User(NamedTuple):
     activity: int  # relative share of the visits
 
 
-class _DemoRows:
+class DemoRows:
     """Row generators for each table; they share one seeded RNG, consumed in table order.
 
     Every table's rows come user by user, in the users' (ascending) id order, and the
@@ -165,7 +143,7 @@ class _DemoRows:
     Rows are tuples in the table's column order, timestamps made by `timestamp`.
     """
 
-    def __init__(self, seed: int, timestamp: Timestamp = _dt) -> None:
+    def __init__(self, seed: int, timestamp: Timestamp = datetime_from_ms) -> None:
         self.rng = random.Random(seed)
         self.timestamp = timestamp
         self.users: list[_User] = []
@@ -290,7 +268,7 @@ class _DemoRows:
         stays = sorted((self._stay() for _ in range(count)), key=itemgetter(0))
         for visit_id, (entry, exit_), country, (visa, max_days), note in zip(
             self.cuids(user.created_ms, count), stays,
-            choices(_COUNTRIES, k=count), choices(_VISAS, k=count), choices(_NOTES, k=count),
+            choices(_COUNTRIES, k=count), choices(_VISAS, k=count), choices(NOTES, k=count),
             strict=True,
         ):  # fmt: skip
             logged = self._logged_at(user, entry)
@@ -319,180 +297,3 @@ class _DemoRows:
         return user.created_ms + int(self.rng.random() * 7 * _DAY_MS)
 
 
-# --- loaders: a writer for one batch of rows, and the timestamp form it takes ---
-
-
-class _Loader(NamedTuple):
-    write: Writer
-    timestamp: Timestamp
-    # Generate in a worker thread while this thread waits on the server. Not for sqlite3:
-    # it drops the GIL around every row, so the threads would only trade it back and forth.
-    prefetch: bool
-
-
-def _quoted_columns(dialect: Dialect, table: sa.Table) -> tuple[str, str]:
-    quote = dialect.identifier_preparer.quote
-    return quote(table.name), ", ".join(quote(column.name) for column in table.columns)
-
-
-def _driver(conn: Connection) -> Any:
-    """The DBAPI connection under `conn`, inside the same transaction."""
-    driver = conn.connection.driver_connection
-    assert driver is not None  # only None once the connection is closed
-    return driver
-
-
-def _write_sqlite(conn: Connection, table: sa.Table, rows: list[Row]) -> None:
-    name, columns = _quoted_columns(conn.dialect, table)
-    markers = ", ".join("?" * len(table.columns))
-    cursor = _driver(conn).cursor()
-    try:
-        cursor.executemany(f"INSERT INTO {name} ({columns}) VALUES ({markers})", rows)
-    finally:
-        cursor.close()
-
-
-def _write_copy(conn: Connection, table: sa.Table, rows: list[Row]) -> None:
-    name, columns = _quoted_columns(conn.dialect, table)
-    with _driver(conn).cursor() as cursor:
-        with cursor.copy(f"COPY {name} ({columns}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-
-
-# PyMySQL's own executemany limit; far below any server's max_allowed_packet.
-_MYSQL_STATEMENT_BYTES = 1_000_000
-
-
-def _mysql_rows(rows: list[Row]) -> Iterator[str]:
-    """Each row as `(v1,v2,...)`; the rows hold only text, integers and NULLs.
-
-    Text goes as a hex literal with a charset introducer: nothing needs escaping, whatever
-    the server's quoting mode (NO_BACKSLASH_ESCAPES), and it is several times faster than
-    escaping in Python. MySQL converts it like any quoted string, also into DATETIME.
-    """
-    for row in rows:
-        values = [
-            "NULL" if v is None else f"_utf8mb4 X'{v.encode().hex()}'" if v.__class__ is str
-            else str(int(v))
-            for v in row
-        ]  # fmt: skip
-        yield "(" + ",".join(values) + ")"
-
-
-def _write_pymysql(conn: Connection, table: sa.Table, rows: list[Row]) -> None:
-    """Multi-row INSERTs built here: PyMySQL's per-value escaping costs more than the server."""
-    name, columns = _quoted_columns(conn.dialect, table)
-    prefix = f"INSERT INTO {name} ({columns}) VALUES "
-    with _driver(conn).cursor() as cursor:
-        pending: list[str] = []
-        size = 0
-        for values in _mysql_rows(rows):
-            pending.append(values)
-            size += len(values)
-            if size > _MYSQL_STATEMENT_BYTES:
-                cursor.execute(prefix + ",".join(pending))
-                pending, size = [], 0
-        if pending:
-            cursor.execute(prefix + ",".join(pending))
-
-
-def _write_core(conn: Connection, table: sa.Table, rows: list[Row]) -> None:
-    keys = [column.key for column in table.columns]
-    conn.execute(table.insert(), [dict(zip(keys, row, strict=True)) for row in rows])
-
-
-def _loader(conn: Connection) -> _Loader:
-    dialect = conn.dialect
-    if dialect.name == "postgresql" and dialect.driver == "psycopg":
-        return _Loader(partial(_write_copy, conn), _timestamp_text(), prefetch=True)
-    if dialect.name == "sqlite" and dialect.driver == "pysqlite":
-        return _Loader(partial(_write_sqlite, conn), _timestamp_text(), prefetch=False)
-    if dialect.name in ("mysql", "mariadb") and dialect.driver == "pymysql":
-        return _Loader(partial(_write_pymysql, conn), _timestamp_text(), prefetch=True)
-    return _Loader(partial(_write_core, conn), _dt, prefetch=False)
-
-
-# --- the entry point ---
-
-
-def _batches(rows: Iterable[Row], size: int) -> Iterator[list[Row]]:
-    iterator = iter(rows)
-    while batch := list(itertools.islice(iterator, size)):
-        yield batch
-
-
-def _prefetched(batches: Iterator[list[Row]]) -> Iterator[list[Row]]:
-    """Make the next batch in a worker thread while the caller writes this one.
-
-    The database (or its driver, outside the GIL) works while Python generates. Only
-    one thread ever advances `batches`, and at most two batches exist at a time.
-    """
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="demo-rows") as pool:
-        pending = pool.submit(next, batches, None)
-        while (batch := pending.result()) is not None:
-            pending = pool.submit(next, batches, None)
-            yield batch
-
-
-def _plan(source: _DemoRows, users: int, visits: int) -> list[tuple[sa.Table, Iterator[Row]]]:
-    # Generators run lazily, in this order: users are all known before anything refers to them.
-    return [
-        (dino.user, source.user_rows(users)),
-        (dino.account, source.account_rows()),
-        (dino.session, source.session_rows()),
-        (dino.verification_token, source.verification_token_rows()),
-        (dino.country_visit, source.visit_rows(visits)),
-    ]
-
-
-def _load(
-    loader: _Loader, plan: list[tuple[sa.Table, Iterator[Row]]], progress: Progress | None
-) -> dict[str, int]:
-    counts = dict.fromkeys(dino.DINO_TABLES, 0)
-    done = 0
-    for table, rows in plan:
-        batches = _batches(rows, BATCH_ROWS)
-        for batch in _prefetched(batches) if loader.prefetch else batches:
-            loader.write(table, batch)
-            counts[table.name] += len(batch)
-            done += len(batch)
-            if progress is not None:
-                progress(done)
-    return counts
-
-
-def _check_empty(conn: Connection) -> None:
-    # Ids and emails derive from the seed and the row's position: they would collide.
-    for table in dino.metadata.sorted_tables:
-        if conn.execute(sa.select(sa.literal(1)).select_from(table).limit(1)).first():
-            raise InvalidInput(f"demo data needs empty DINO tables, but {table.name} has rows")
-
-
-def _check_counts(users: int, visits: int) -> None:
-    if users < 0 or visits < 0:
-        raise InvalidInput(f"counts must not be negative (users={users}, visits={visits})")
-    if visits and not users:
-        raise InvalidInput("visits need at least one user to belong to")
-
-
-def generate_demo_data(
-    engine: Engine,
-    users: int,
-    visits: int,
-    seed: int = 0,
-    progress: Callable[[int], None] | None = None,
-) -> dict[str, int]:
-    """Fill the DINO tables (created if absent) with realistic rows; return rows per table.
-
-    The same seed gives the same rows. All rows go in one transaction; `progress` gets
-    the running total of rows written (all tables) after each batch. The tables must be
-    empty (InvalidInput otherwise), as are negative counts or visits without users.
-    """
-    _check_counts(users, visits)
-    dino.create_schema(engine)
-    with engine.begin() as conn:
-        _check_empty(conn)
-        loader = _loader(conn)
-        plan = _plan(_DemoRows(seed, loader.timestamp), users, visits)
-        return _load(loader, plan, progress)
