@@ -26,6 +26,7 @@ def _points(scale: float, results: list[CaseResult]) -> list[dict[str, Any]]:
                 "operation": result.case.operation,
                 "rows": result.rows,
                 "peak_rss_bytes": median["peak_rss_bytes"],
+                "sampled_peak_rss_bytes": median["sampled_peak_rss_bytes"],
                 "max_single_rss_bytes": median["max_single_rss_bytes"],
                 "wall_s": median["wall_s"],
             }
@@ -63,4 +64,23 @@ def memory_curve(config: BenchConfig, scales: list[float]) -> dict[str, Any]:
         "engines": list(config.engines),
         "points": points,
         "errors": errors,
+    }
+
+
+def _point_key(point: dict[str, Any]) -> tuple[float, str, str]:
+    return point["scale"], point["engine"], point["operation"]
+
+
+def merge_curves(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any]:
+    """Keep the old points that the new run did not measure again (another engine/scale)."""
+    if not old:
+        return new
+    fresh = {_point_key(p) for p in new["points"]}
+    kept = [p for p in old.get("points", []) if _point_key(p) not in fresh]
+    points = sorted(kept + new["points"], key=lambda p: (p["engine"], p["operation"], p["scale"]))
+    return {
+        **new,
+        "scales": sorted({p["scale"] for p in points}),
+        "engines": sorted({p["engine"] for p in points}),
+        "points": points,
     }

@@ -21,7 +21,8 @@ NOTES = (
     "CPU: user+sys of the command's process tree (client side; work inside the database "
     "server is not included). Peak RSS: the largest sum of RSS over the command's process "
     "and all its descendants, sampled every 20 ms (pages shared between processes are "
-    "counted once per process). MB = 10^6 bytes. Ratios are dino-backup ÷ the competitor "
+    "counted once per process), or the largest single process's high-water mark if higher. "
+    "MB = 10^6 bytes. Ratios are dino-backup ÷ the competitor "
     "on the same engine and operation: below 1 means dino-backup is faster / smaller."
 )
 
@@ -121,6 +122,7 @@ def _caveats(report: dict[str, Any]) -> list[str]:
         )
     if source.get("changed_during_run"):
         lines.append("**Warning: the engine's source changed during this run.**")
+    lines += [_cell(note) for note in report.get("notes", [])]
     for engine, error in (report.get("errors") or {}).items():
         lines.append(f"**{ENGINE_NAMES.get(engine, engine)} not measured:** {_cell(error[:300])}")
     return [" ".join(lines), ""] if lines else []

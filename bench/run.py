@@ -25,9 +25,9 @@ from .config import DEFAULT_OUT, ENGINES, BenchConfig, Scale, dino_cli
 from .engines import engine_bench
 from .machine import machine_info, source_digest
 from .measure import run_measured
-from .memory_curve import memory_curve
+from .memory_curve import memory_curve, merge_curves
 from .runner import CaseResult, results_json, run_cases
-from .targets import evaluate_all
+from .summary import summarise
 
 SCHEMA_VERSION = 1
 
@@ -168,13 +168,12 @@ def benchmark(config: BenchConfig) -> dict[str, Any]:
         results += found
     _finish_machine(report["machine"])
     report["results"] = results_json(results)
-    report["targets"] = evaluate_all(report["results"])
-    return report
+    return summarise(report)
 
 
 def _with_curve(config: BenchConfig, scales: list[float]) -> dict[str, Any]:
     report = output.load(config.out) or _skeleton(config)
-    report["memory_curve"] = memory_curve(config, scales)
+    report["memory_curve"] = merge_curves(report.get("memory_curve"), memory_curve(config, scales))
     return report
 
 
@@ -183,7 +182,7 @@ def render(out: Path) -> int:
     if report is None:
         print(f"no benchmark JSON at {out}", file=sys.stderr)
         return 2
-    print(output.write(report, out))
+    print(output.write(summarise(report), out))
     return 0
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import statistics
 import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
@@ -12,15 +11,9 @@ from typing import Any
 from .cases import Case
 from .config import ENGINES
 from .measure import CommandFailed, Sample, run_measured
+from .summary import median_of
 
 OPERATIONS = ("create", "verify", "restore_empty", "restore_populated")
-METRICS = ("wall_s", "cpu_s", "peak_rss_bytes", "max_single_rss_bytes", "archive_bytes")
-RATIO_METRICS = {
-    "wall": "wall_s",
-    "cpu": "cpu_s",
-    "peak_rss": "peak_rss_bytes",
-    "archive": "archive_bytes",
-}
 
 
 @dataclass
@@ -31,15 +24,10 @@ class CaseResult:
     errors: list[str] = field(default_factory=list)
 
     def median(self) -> dict[str, float | None]:
-        found: dict[str, float | None] = {}
-        for metric in METRICS:
-            values = [s[metric] for s in self.samples if s.get(metric) is not None]
-            found[metric] = statistics.median(values) if values else None
-        wall = found["wall_s"]
-        found["rows_per_s"] = self.rows / wall if wall else None
-        return found
+        return median_of(self.samples, self.rows)
 
-    def to_json(self, ratios: dict[str, dict[str, float | None]]) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
+        """Raw runs only: medians and ratios are filled in by `summary.summarise`."""
         c = self.case
         return {
             "key": c.key,
@@ -50,8 +38,6 @@ class CaseResult:
             "rows": self.rows,
             "runs": self.samples,
             "errors": self.errors,
-            "median": self.median(),
-            "ratios": ratios,
         }
 
 
@@ -109,27 +95,6 @@ def _measure_into(result: CaseResult, run: int, runs: int, log: Callable[[str], 
     )
 
 
-def _ratio(a: float | None, b: float | None) -> float | None:
-    return a / b if a is not None and b else None
-
-
-def dino_ratios(result: CaseResult, all_results: list[CaseResult]) -> dict[str, dict[str, Any]]:
-    """dino ÷ each competitor of the same engine and operation, per metric."""
-    if result.case.contender != "dino":
-        return {}
-    mine = result.median()
-    ratios = {}
-    for other in all_results:
-        c = other.case
-        if c.engine != result.case.engine or c.operation != result.case.operation:
-            continue
-        if c.contender == "dino":
-            continue
-        theirs = other.median()
-        ratios[c.contender] = {n: _ratio(mine[m], theirs[m]) for n, m in RATIO_METRICS.items()}
-    return ratios
-
-
 def _order(result: CaseResult) -> tuple[int, int, bool]:
     c = result.case
     engine = ENGINES.index(c.engine) if c.engine in ENGINES else len(ENGINES)
@@ -138,4 +103,4 @@ def _order(result: CaseResult) -> tuple[int, int, bool]:
 
 def results_json(results: list[CaseResult]) -> list[dict[str, Any]]:
     """Engine by engine, operation by operation, dino-backup first in each group."""
-    return [r.to_json(dino_ratios(r, results)) for r in sorted(results, key=_order)]
+    return [r.to_json() for r in sorted(results, key=_order)]

@@ -51,8 +51,14 @@ def history(tmp_path: Path) -> dict[str, Any]:
     execute(engine, 'UPDATE "User" SET "name" = \'renamed\'')
     second = backup_at(mgr, T2)
     execute(engine, 'UPDATE "User" SET "name" = \'later\'')
-    return {"url": url, "engine": engine, "mgr": mgr, "first": first, "second": second,
-            "at_first": at_first}  # fmt: skip
+    return {
+        "url": url,
+        "engine": engine,
+        "mgr": mgr,
+        "first": first,
+        "second": second,
+        "at_first": at_first,
+    }
 
 
 def picked(mgr: BackupManager, at: dt.datetime) -> str:
@@ -74,7 +80,9 @@ def picked(mgr: BackupManager, at: dt.datetime) -> str:
         (dt.datetime(2026, 11, 20, 10, 0), "second"),  # no zone: UTC
     ],
 )
-def test_newest_backup_at_or_before(history: dict[str, Any], at: dt.datetime, expected: str) -> None:
+def test_newest_backup_at_or_before(
+    history: dict[str, Any], at: dt.datetime, expected: str
+) -> None:
     assert picked(history["mgr"], at) == history[expected]
 
 

@@ -37,16 +37,16 @@ def _close_engines() -> Iterator[None]:
     dispose_all()
 
 
-def what_happened(
-    table: str, before: Rows, after: Rows, in_backup: Rows
-) -> dict[str, Any]:
+def what_happened(table: str, before: Rows, after: Rows, in_backup: Rows) -> dict[str, Any]:
     """The preview's categories, counted from the rows before and after a restore."""
     k = KEY_COLUMN[table]
     pre, post, src = ({r[k]: r for r in rows} for rows in (before, after, in_backup))
     both = pre.keys() & post.keys()
     updated = {key for key in both if pre[key] != post[key]}
     names = [c.name for c in metadata.tables[table].columns]
-    changed = {n for key in updated for n, a, b in zip(names, pre[key], post[key]) if a != b}
+    changed = {
+        n for key in updated for n, a, b in zip(names, pre[key], post[key], strict=True) if a != b
+    }
     kept = {key for key in both & src.keys() if pre[key] != src[key] and post[key] == pre[key]}
     return {
         "insert": len(post.keys() - pre.keys()),
@@ -90,8 +90,9 @@ def test_preview_counts_are_what_the_restore_then_does(db_url: str, tmp_path: Pa
     backup_id = backup(mgr, include_sessions=True)
     src = snapshot(engine)
     make_conflicts(engine, unique=False)
-    execute(engine, "UPDATE \"CountryVisit\" SET \"notes\" = 'x', \"maxDays\" = 1 "
-            "WHERE \"country\" = 'JP'")  # fmt: skip
+    execute(
+        engine, 'UPDATE "CountryVisit" SET "notes" = \'x\', "maxDays" = 1 WHERE "country" = \'JP\''
+    )
     edited = snapshot(engine)
     for strategy in ("merge", "skip", "replace"):
         preview = restore(mgr, backup_id, conflict=strategy, dry_run=True)
@@ -99,9 +100,11 @@ def test_preview_counts_are_what_the_restore_then_does(db_url: str, tmp_path: Pa
         assert snapshot(engine) == edited
         result = restore(mgr, backup_id, conflict=strategy)
         assert result["plan"] == preview["plan"], strategy
-        assert result["recordCounts"] == preview["recordCounts"] == {
-            t: len(src[t]) for t in DINO_TABLES
-        }
+        assert (
+            result["recordCounts"]
+            == preview["recordCounts"]
+            == {t: len(src[t]) for t in DINO_TABLES}
+        )
         assert_did_what_it_said(result["plan"], edited, snapshot(engine), src)
         restore(mgr, result["emergencyBackupId"], emergency_backup=False)
         assert snapshot(engine) == edited
@@ -137,10 +140,10 @@ def _delete_user_with_visits(engine: sa.Engine) -> tuple[str, int]:
     visits = sum(1 for u in owners.values() if u == victim)
     execute(
         engine,
-        f"DELETE FROM \"CountryVisit\" WHERE \"userId\" = '{victim}'",
-        f"DELETE FROM \"Session\" WHERE \"userId\" = '{victim}'",
-        f"DELETE FROM \"Account\" WHERE \"userId\" = '{victim}'",
-        f"DELETE FROM \"User\" WHERE \"id\" = '{victim}'",
+        f'DELETE FROM "CountryVisit" WHERE "userId" = \'{victim}\'',
+        f'DELETE FROM "Session" WHERE "userId" = \'{victim}\'',
+        f'DELETE FROM "Account" WHERE "userId" = \'{victim}\'',
+        f'DELETE FROM "User" WHERE "id" = \'{victim}\'',
     )
     return victim, visits
 

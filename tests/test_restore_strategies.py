@@ -44,8 +44,8 @@ def _delete_user(engine: sa.Engine, user_id: str) -> None:
     children = ("Account", "Session", "CountryVisit")
     execute(
         engine,
-        *(f"DELETE FROM \"{t}\" WHERE \"userId\" = '{user_id}'" for t in children),
-        f"DELETE FROM \"User\" WHERE \"id\" = '{user_id}'",
+        *(f'DELETE FROM "{t}" WHERE "userId" = \'{user_id}\'' for t in children),
+        f'DELETE FROM "User" WHERE "id" = \'{user_id}\'',
     )
 
 
@@ -60,7 +60,7 @@ def make_conflicts(engine: sa.Engine, unique: bool) -> dict[str, Any]:
     emails = column_by_id(engine, "User", "email")
     ids = sorted(emails)
     changed, gone, taken = ids[0], ids[1], ids[2]
-    execute(engine, f"UPDATE \"User\" SET \"name\" = 'Edited by hand' WHERE \"id\" = '{changed}'")
+    execute(engine, f'UPDATE "User" SET "name" = \'Edited by hand\' WHERE "id" = \'{changed}\'')
     _delete_user(engine, gone)
     execute(
         engine,
@@ -77,7 +77,7 @@ def make_conflicts(engine: sa.Engine, unique: bool) -> dict[str, Any]:
             engine,
             'INSERT INTO "User" ("id", "email", "createdAt", "updatedAt") VALUES '
             f"('zz_taker', '{emails[taken]}', '2025-01-01 00:00:00', '2025-01-01 00:00:00')",
-            f"DELETE FROM \"Session\" WHERE \"id\" = '{session}'",
+            f'DELETE FROM "Session" WHERE "id" = \'{session}\'',
             'INSERT INTO "Session" ("id", "sessionToken", "userId", "expires") VALUES '
             f"('zz_session', '{tokens[session]}', '{owner}', '2030-01-01 00:00:00')",
         )
@@ -105,9 +105,7 @@ def _setup(db_url: str, tmp_path: Path, unique: bool) -> tuple[Any, ...]:
     return engine, mgr, backup_id, in_backup, snapshot(engine), keys
 
 
-def _refused(
-    mgr: BackupManager, backup_id: str, error: type[Exception], **options: Any
-) -> str:
+def _refused(mgr: BackupManager, backup_id: str, error: type[Exception], **options: Any) -> str:
     with pytest.raises(error) as raised:
         mgr.restore_from_backup(RestoreOptions(backup_id=backup_id, **options))
     return str(raised.value)
@@ -133,9 +131,7 @@ def test_replace_is_the_default(db_url: str, tmp_path: Path) -> None:
     assert snapshot(engine) == in_backup
 
 
-def test_merge_overwrites_matching_rows_and_keeps_the_others(
-    db_url: str, tmp_path: Path
-) -> None:
+def test_merge_overwrites_matching_rows_and_keeps_the_others(db_url: str, tmp_path: Path) -> None:
     engine, mgr, backup_id, in_backup, edited, keys = _setup(db_url, tmp_path, unique=False)
     result = restore(mgr, backup_id, conflict="merge")
     assert snapshot(engine) == combined(edited, in_backup)
@@ -205,21 +201,29 @@ def test_unique_columns_are_conflicts_reported_by_name(db_url: str, tmp_path: Pa
     assert snapshot(engine) == in_backup
 
 
-def test_unique_value_freed_by_the_same_restore_is_no_conflict(
-    db_url: str, tmp_path: Path
-) -> None:
-    """merge: a row of the backup that gets its old email back frees its current one,
-    which another row of the backup takes back."""
+def test_rows_exchanging_unique_values_are_no_conflict(db_url: str, tmp_path: Path) -> None:
+    """Two users swapped emails after the backup: merge and replace swap them back (the
+    database checks its unique index row by row, half-way through the update)."""
     engine, mgr, backup_id, in_backup, edited, _ = _setup(db_url, tmp_path, unique=False)
     emails = column_by_id(engine, "User", "email")
     a, b = sorted(emails)[4:6]
-    update_where_id(engine, "User", "email", {b: "moved@example.com"})
-    update_where_id(engine, "User", "email", {a: emails[b]})
+
+    def swap() -> None:
+        update_where_id(engine, "User", "email", {a: "swapping@example.com"})
+        update_where_id(engine, "User", "email", {b: emails[a]})
+        update_where_id(engine, "User", "email", {a: emails[b]})
+
+    swap()
+    swapped = snapshot(engine)
     preview = restore(mgr, backup_id, conflict="merge", dry_run=True)
     assert preview["plan"]["tables"]["User"]["uniqueConflicts"] == []
     result = restore(mgr, backup_id, conflict="merge")
     assert result["plan"] == preview["plan"]
-    assert snapshot(engine) == combined(edited, in_backup)
+    assert result["plan"]["tables"]["User"]["update"] == 3  # both, and the edited one
+    assert snapshot(engine) == combined(swapped, in_backup) == combined(edited, in_backup)
+    swap()
+    restore(mgr, backup_id, conflict="replace")
+    assert snapshot(engine) == in_backup
 
 
 def test_table_without_primary_key_only_with_replace(db_url: str, tmp_path: Path) -> None:

@@ -39,12 +39,17 @@ def _close_engines() -> Iterator[None]:
 
 def gadget(*columns: sa.Column[Any]) -> sa.Table:
     """The table `Gadget` as one version of an application declares it."""
-    return sa.Table("Gadget", sa.MetaData(), sa.Column("id", sa.String(40), primary_key=True),
-                    *columns)  # fmt: skip
+    return sa.Table(
+        "Gadget", sa.MetaData(), sa.Column("id", sa.String(40), primary_key=True), *columns
+    )
 
 
 def columns_1() -> list[sa.Column[Any]]:
-    return [sa.Column("name", sa.String(100)), sa.Column("qty", sa.Integer), sa.Column("note", sa.Text)]
+    return [
+        sa.Column("name", sa.String(100)),
+        sa.Column("qty", sa.Integer),
+        sa.Column("note", sa.Text),
+    ]
 
 
 def version_1() -> sa.Table:
@@ -57,7 +62,9 @@ def _backed_up(db_url: str, tmp_path: Path) -> tuple[sa.Engine, BackupManager, s
     table = version_1()
     table.create(engine)
     with engine.begin() as conn:
-        conn.execute(table.insert(), [dict(zip(("id", "name", "qty", "note"), r)) for r in ROWS])
+        conn.execute(
+            table.insert(), [dict(zip(("id", "name", "qty", "note"), r, strict=True)) for r in ROWS]
+        )
     mgr = manager(db_url, tmp_path / "b")
     backup_id = backup(mgr)
     table.drop(engine)
@@ -87,9 +94,7 @@ def _refused(
     assert len(mgr.list_backups()["backups"]) == 1  # no emergency backup left behind
 
 
-def test_column_only_in_the_backup_is_dropped_with_a_warning(
-    db_url: str, tmp_path: Path
-) -> None:
+def test_column_only_in_the_backup_is_dropped_with_a_warning(db_url: str, tmp_path: Path) -> None:
     engine, mgr, backup_id = _backed_up(db_url, tmp_path)
     gadget(sa.Column("name", sa.String(100)), sa.Column("qty", sa.Integer)).create(engine)
     _, result = _both(mgr, backup_id)
@@ -97,9 +102,7 @@ def test_column_only_in_the_backup_is_dropped_with_a_warning(
     assert table_rows(engine, "Gadget") == [r[:3] for r in ROWS]
 
 
-def test_column_only_in_the_database_gets_its_default_or_null(
-    db_url: str, tmp_path: Path
-) -> None:
+def test_column_only_in_the_database_gets_its_default_or_null(db_url: str, tmp_path: Path) -> None:
     engine, mgr, backup_id = _backed_up(db_url, tmp_path)
     table = gadget(
         *columns_1(),
@@ -110,10 +113,14 @@ def test_column_only_in_the_database_gets_its_default_or_null(
     with engine.begin() as conn:
         conn.execute(table.insert(), {"id": "g1", "name": "Old", "color": "red", "size": 2})
     preview, result = _both(mgr, backup_id)
-    assert "Gadget.color: not in the backup, left NULL" in result["warnings"]
+    assert "Gadget.color: not in the backup, filled by its default (NULL)" in result["warnings"]
     assert "Gadget.size: not in the backup, filled by its default" in result["warnings"]
     plan = preview["plan"]["tables"]["Gadget"]
-    assert (plan["insert"], plan["update"], plan["changedColumns"]) == (2, 1, ["name", "qty", "note"])
+    assert (plan["insert"], plan["update"], plan["changedColumns"]) == (
+        2,
+        1,
+        ["name", "qty", "note"],
+    )
     assert table_rows(engine, "Gadget") == [
         ("g1", "Anvil", 3, "heavy", "red", 2),  # an updated row keeps what the backup lacks
         ("g2", "Rope", 10, None, None, 7),
@@ -123,20 +130,22 @@ def test_column_only_in_the_database_gets_its_default_or_null(
 
 def test_not_null_column_without_default_refuses_the_table(db_url: str, tmp_path: Path) -> None:
     engine, mgr, backup_id = _backed_up(db_url, tmp_path)
-    gadget(*columns_1(), sa.Column("code", sa.String(10), nullable=False)).create(
-        engine
-    )
+    gadget(*columns_1(), sa.Column("code", sa.String(10), nullable=False)).create(engine)
     _refused(mgr, engine, backup_id, r"Gadget\.code is NOT NULL without a default")
 
 
 def test_changed_type_is_converted_where_safe(db_url: str, tmp_path: Path) -> None:
     engine, mgr, backup_id = _backed_up(db_url, tmp_path)
     gadget(
-        sa.Column("name", sa.String(100)), sa.Column("qty", sa.String(20)), sa.Column("note", sa.Text)
+        sa.Column("name", sa.String(100)),
+        sa.Column("qty", sa.String(20)),
+        sa.Column("note", sa.Text),
     ).create(engine)
     _, result = _both(mgr, backup_id)
-    assert any(re.match(r"Gadget\.qty: INTEGER(\(11\))? converted to VARCHAR\(20\)", w)
-               for w in result["warnings"]), result["warnings"]  # fmt: skip
+    assert any(
+        re.match(r"Gadget\.qty: INTEGER(\(11\))? converted to VARCHAR\(20\)", w)
+        for w in result["warnings"]
+    ), result["warnings"]
     assert table_rows(engine, "Gadget") == [(i, n, str(q), t) for i, n, q, t in ROWS]
 
 
@@ -161,7 +170,9 @@ def test_missing_table_is_created_with_create_missing(db_url: str, tmp_path: Pat
     backup_id = backup(mgr)
     before = snapshot(engine, ("User", "CountryVisit"))
     with engine.begin() as conn:
-        conn.exec_driver_sql(f"DROP TABLE {engine.dialect.identifier_preparer.quote('CountryVisit')}")
+        conn.exec_driver_sql(
+            f"DROP TABLE {engine.dialect.identifier_preparer.quote('CountryVisit')}"
+        )
     preview = restore(mgr, backup_id, dry_run=True, create_missing=True)
     assert "table CountryVisit is not in the database; it will be created" in preview["warnings"]
     assert preview["plan"]["tables"]["CountryVisit"]["insert"] == len(before["CountryVisit"])
@@ -241,7 +252,9 @@ def test_failed_creation_half_way_leaves_no_table(tmp_path: Path) -> None:
         engine = engine_for(url)
         dino_metadata.tables["User"].create(engine)
         mgr = manager(url, tmp_path / "b")
-        with pytest.raises(IncompatibleSchema, match=f"cannot create table {long_name}: .*Incorrect table name"):
+        with pytest.raises(
+            IncompatibleSchema, match=f"cannot create table {long_name}: .*Incorrect table name"
+        ):
             mgr.restore_from_backup(RestoreOptions(backup_id, create_missing=True))
         assert sa.inspect(engine).get_table_names() == ["User"]
         assert len(mgr.list_backups()["backups"]) == 1

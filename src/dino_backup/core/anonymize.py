@@ -36,7 +36,9 @@ class Anonymizer:
     def email(self, value: Any) -> Any:
         if value is None:
             return None
-        digest = hmac.new(self._key, str(value).strip().lower().encode(), "sha256").hexdigest()
+        # The exact value: emails differing only in case (or spaces) are different users
+        # wherever the column compares exactly, and must stay unique after hashing.
+        digest = hmac.new(self._key, str(value).encode(), "sha256").hexdigest()
         return f"user-{digest[:24]}@anonymized.invalid"
 
     def row_transform(

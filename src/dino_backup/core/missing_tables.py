@@ -59,7 +59,9 @@ def create_tables(
                 )
                 tables = existing | set(created)
                 keys = _constraints(spec, dialect, tables)
-                parents = [f.referred_table for f in spec.foreign_keys if f.referred_table in tables]
+                parents = [
+                    f.referred_table for f in spec.foreign_keys if f.referred_table in tables
+                ]
                 options = dialect.create_table_options(conn, parents)
                 conn.exec_driver_sql(
                     f"CREATE TABLE {dialect.quote(spec.name)} ({columns}{keys}){options}"

@@ -152,8 +152,12 @@ class Restorer:
         return str(BackupCreator(self.ctx).run(options)["id"])
 
     def _discard(self, emergency: str | None) -> None:
-        if emergency is not None:
+        if emergency is None:
+            return
+        try:
             self.ctx.catalog.remove(self.ctx.catalog.load(emergency))
+        except (BackupError, OSError):
+            pass  # the restore's own error is the one to report; a copy left is harmless
 
     # -- the transaction ---------------------------------------------------------
     def _run_transaction(
@@ -199,7 +203,7 @@ class Restorer:
                     result = self._plan(conn, matches, targets, options.conflict)
                     if not options.dry_run:
                         refuse_forbidden(result, matches, options.conflict)
-                        self._apply(conn, matches, result, options.conflict)
+                        self._apply(conn, matches, result, options.conflict, targets)
                 except Exception:
                     self._drop_staging_quietly(conn, matches)
                     raise
@@ -283,6 +287,7 @@ class Restorer:
         matches: list[TableMatch],
         plans: dict[str, TablePlan],
         strategy: str,
+        targets: dict[str, TableSpec],
     ) -> None:
         done = {m.name: {"insert": 0, "update": 0, "delete": 0} for m in matches}
         if strategy == "replace":
@@ -290,6 +295,7 @@ class Restorer:
                 done[m.name]["delete"] = self._delete_missing(conn, m)
         for m in matches:
             if strategy in ("replace", "merge"):
+                self._park_unique(conn, m, _referenced(targets, m.name))
                 done[m.name]["update"] = self._update_changed(conn, m)
             done[m.name]["insert"] = self._insert_new(conn, m)
             self.dialect.after_restore(conn, m.target)
@@ -318,6 +324,26 @@ class Restorer:
         match = self._key_join(m, "s", table)
         sql = f"DELETE FROM {table} WHERE NOT EXISTS (SELECT 1 FROM {staging} s WHERE {match})"
         return conn.exec_driver_sql(sql).rowcount
+
+    def _park_unique(self, conn: sa.Connection, m: TableMatch, referenced: set[str]) -> None:
+        """Unique indexes are checked row by row, so rows exchanging unique values (one
+        user takes the email another gives up) would collide half-way through the UPDATE.
+        Rows whose values of a unique set change first get NULL in a nullable column of
+        it that no foreign key refers to (NULLs never collide); the UPDATE then sets them."""
+        q, distinct = self.dialect.quote, self.dialect.is_distinct
+        table, staging = q(m.name), q(staging_name(m.name))
+        for columns in m.target.unique:
+            if not set(columns) <= set(m.columns) or set(m.key) <= set(columns):
+                continue  # not restored, or unique through the key already
+            park = next((c for c in columns if m.spec(c).nullable and c not in referenced), None)
+            if park is None:
+                continue
+            changes = " OR ".join(
+                distinct(f"{table}.{q(c)}", f"s.{q(c)}", m.spec(c)) for c in columns
+            )
+            sets = f"{self.dialect.assign_target(table, q(park))} = NULL"
+            join = self._key_join(m, table, "s")
+            conn.exec_driver_sql(self.dialect.update_from(table, staging, join, sets, changes))
 
     def _update_changed(self, conn: sa.Connection, m: TableMatch) -> int:
         q = self.dialect.quote
@@ -371,6 +397,17 @@ class Restorer:
 
 def reader_counts(meta: dict[str, Any], plans: dict[str, TablePlan]) -> dict[str, int]:
     return {name: int(meta["recordCounts"][name]) for name in plans}
+
+
+def _referenced(targets: dict[str, TableSpec], table: str) -> set[str]:
+    """Columns of `table` that a foreign key of any table refers to."""
+    return {
+        c
+        for t in targets.values()
+        for fk in t.foreign_keys
+        if fk.referred_table == table
+        for c in fk.referred_columns
+    }
 
 
 def _children_outside(

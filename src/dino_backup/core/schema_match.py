@@ -68,7 +68,7 @@ def match_table(
                 raise IncompatibleSchema(
                     f"{source.name}.{col.name} is NOT NULL without a default and not in the backup"
                 )
-            filled = "filled by its default" if col.has_default else "left NULL"
+            filled = "filled by its default" + ("" if col.has_default else " (NULL)")
             warnings.append(f"{source.name}.{col.name}: not in the backup, {filled}")
     columns = [c for c in src_names if target.column(c) is not None]
     converters: list[Callable[[Any], Any] | None] = []
