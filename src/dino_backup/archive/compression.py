@@ -8,11 +8,12 @@ writes the fixed-size trailer that points at the manifest, in a form those tools
 
 from __future__ import annotations
 
+import io
 import re
 import struct
 import zlib
 from collections.abc import Iterable, Iterator
-from typing import Any, BinaryIO, Protocol
+from typing import Any, BinaryIO, Protocol, cast
 
 import zstandard
 
@@ -74,17 +75,32 @@ def _unpack(payload: bytes) -> tuple[int, int]:
     return offset, length
 
 
-def _one_frame(dobj: Any, chunks: Iterable[bytes], error: type[Exception]) -> Iterator[bytes]:
-    """Decompress exactly one zstd frame / gzip member; it must end where the data ends."""
-    for chunk in chunks:
-        try:
-            out = dobj.decompress(chunk)
-        except error as exc:
-            raise IntegrityError(f"archive section does not decompress: {exc}") from None
-        if out:
-            yield out
-    if not dobj.eof:
-        raise IntegrityError("archive section is truncated")
+OUTPUT_BLOCK = 1 << 20  # decompressed bytes handed out at a time: memory stays bounded
+
+
+def _broken(exc: Exception) -> IntegrityError:
+    return IntegrityError(f"archive section does not decompress: {exc}")
+
+
+class _ChunkFile(io.RawIOBase):
+    """A readable file over an iterator of byte chunks (what zstd's stream reader wants)."""
+
+    def __init__(self, chunks: Iterable[bytes]) -> None:
+        self._chunks = iter(chunks)
+        self._pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._pending:
+            self._pending = next(self._chunks, b"")
+            if not self._pending:
+                return 0
+        n = min(len(buffer), len(self._pending))
+        buffer[:n] = self._pending[:n]
+        self._pending = self._pending[n:]
+        return n
 
 
 class PlainCodec(Codec):
@@ -118,8 +134,16 @@ class ZstdCodec(Codec):
         return self._cctx.stream_writer(out, closefd=False)  # type: ignore[return-value]
 
     def decompress(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
-        dobj = zstandard.ZstdDecompressor().decompressobj()
-        return _one_frame(dobj, chunks, zstandard.ZstdError)
+        # A stream reader hands out at most OUTPUT_BLOCK bytes per read, however well the
+        # data compressed. A frame cut short ends early: the section's SHA-256 catches it.
+        reader = zstandard.ZstdDecompressor().stream_reader(
+            cast(BinaryIO, _ChunkFile(chunks)), read_size=1 << 16, read_across_frames=False
+        )
+        try:
+            while block := reader.read(OUTPUT_BLOCK):
+                yield block
+        except zstandard.ZstdError as exc:
+            raise _broken(exc) from None
 
     def trailer(self, offset: int, length: int) -> bytes:
         payload = _PAYLOAD.pack(TRAILER_MAGIC, offset, length)
@@ -158,7 +182,16 @@ class GzipCodec(Codec):
         return _ZlibWriter(out, self._level)
 
     def decompress(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
-        return _one_frame(zlib.decompressobj(31), chunks, zlib.error)
+        dobj = zlib.decompressobj(31)
+        try:
+            for chunk in chunks:
+                while chunk:
+                    yield dobj.decompress(chunk, OUTPUT_BLOCK)
+                    chunk = dobj.unconsumed_tail
+        except zlib.error as exc:
+            raise _broken(exc) from None
+        if not dobj.eof:
+            raise IntegrityError("archive section is truncated")
 
     def trailer(self, offset: int, length: int) -> bytes:
         payload = _PAYLOAD.pack(TRAILER_MAGIC, offset, length)
