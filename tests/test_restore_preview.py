@@ -259,7 +259,7 @@ def test_cli_prints_the_preview_as_a_table_and_as_json(tmp_path: Path) -> None:
     proc = run_cli(["restore", backup_id, "--dry-run", "--conflict", "merge"], env)
     assert proc.returncode == 0, proc.stderr
     text = proc.stdout
-    for heading in ("Preview", "Insert", "Update", "Unchanged", "Delete", "Changed columns"):
+    for heading in ("Preview", "Insert", "Update", "Unchanged", "Delete", "Columns that differ"):
         assert heading in text
     assert f"User update: e.g. {keys['changed']}" in text
     assert "nothing changed" in text

@@ -75,7 +75,7 @@ def render_restore(result: dict[str, Any]) -> None:
     plan = result["plan"]["tables"]
     table = Table(
         "Table", "Backup rows", "Insert", "Update", "Unchanged", "Delete", "Conflicting",
-        "Changed columns", title="Preview" if result["dryRun"] else "Restored",
+        "Columns that differ", title="Preview" if result["dryRun"] else "Restored",
     )  # fmt: skip
     for name in result["restoredTables"]:
         p = plan[name]
@@ -84,7 +84,7 @@ def render_restore(result: dict[str, Any]) -> None:
             name,
             str(result["recordCounts"][name]),
             *(str(n) for n in counts),
-            ", ".join(p["changedColumns"]) or "-",
+            ", ".join(p["changedColumns"] or p.get("conflictingColumns", [])) or "-",
         )
     out.print(table)
     for name in result["restoredTables"]:
