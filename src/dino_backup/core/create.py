@@ -17,7 +17,7 @@ from .. import __version__
 from ..archive import crypto
 from ..archive.compression import Codec, get_codec
 from ..archive.reader import open_archive
-from ..archive.values import encode_row
+from ..archive.values import encode_batch
 from ..archive.writer import FORMAT_VERSION, ArchiveWriter
 from ..errors import BackupError, DatabaseUnreachable, IntegrityError, StorageFull
 from ..ids import new_backup_id
@@ -164,9 +164,13 @@ class BackupCreator:
         self.progress(table.name, 0, total)
         transform = self.anonymizer.row_transform(table.name, columns) if self.anonymizer else None
         for batch in self.ctx.dialect.stream_rows(conn, table, columns):
-            rows = map(transform, batch) if transform else batch
-            section.write_lines(encode_row(row) for row in rows)
+            rows = [transform(r) for r in batch] if transform else batch
+            section.write_lines([encode_batch(rows)])
             self.progress(table.name, section.rows, total)
+        if section.rows != total:  # same snapshot, so the counts must agree exactly
+            raise IntegrityError(
+                f"read {section.rows} rows of {table.name}, but the snapshot holds {total}"
+            )
         return section.close()
 
     # -- checking --------------------------------------------------------------

@@ -85,14 +85,13 @@ class Dialect:
     def stream_rows(
         self, conn: sa.Connection, table: TableSpec, columns: Sequence[str]
     ) -> Iterator[Sequence[Sequence[Any]]]:
-        """Batches of rows exactly as the driver returns them, read with a streaming cursor."""
-        order = self.column_list(table.primary_key) if table.primary_key else None
+        """Batches of rows exactly as the driver returns them, read with a streaming cursor
+        in the table's natural order (no sort for the server to do)."""
         sql = f"SELECT {self.select_list(table, columns)} FROM {self.quote(table.name)}"
-        if order:
-            sql += f" ORDER BY {order}"
-        result = conn.execution_options(stream_results=True, yield_per=self.batch_size)
-        cursor = result.exec_driver_sql(sql)
-        while batch := cursor.fetchmany(self.batch_size):
+        streaming = conn.execution_options(stream_results=True, yield_per=self.batch_size)
+        result = streaming.exec_driver_sql(sql)
+        # Through the result, not its DBAPI cursor: SQLAlchemy buffers the first rows.
+        while batch := result.fetchmany(self.batch_size):
             yield batch
 
     def select_list(self, table: TableSpec, columns: Sequence[str]) -> str:

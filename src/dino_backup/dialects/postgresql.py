@@ -16,7 +16,10 @@ from .limits import Fitter, single_precision
 
 # Read as the server's text, not parsed: psycopg would turn json into Python objects (key
 # order, duplicate keys, number precision lost) and intervals into days (months lost).
-_READ_AS_TEXT = ("json", "jsonb", "interval")
+# Date-times too: their text (ISO style, in UTC) is exact, covers 'infinity' and BC dates,
+# which Python cannot hold, and skips building a datetime object per value, the largest
+# cost of a backup. PostgreSQL parses the same text on restore; other engines convert it.
+_READ_AS_TEXT = ("json", "jsonb", "interval", "timestamp", "timestamptz", "date")
 
 _SEQUENCES = """
 SELECT pg_get_serial_sequence(%(table)s, a.attname), quote_ident(a.attname)
@@ -49,6 +52,8 @@ class PostgreSQLDialect(Dialect):
             conn = conn.execution_options(isolation_level="REPEATABLE READ")
             with conn.begin():
                 conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+                conn.exec_driver_sql("SET LOCAL DateStyle = 'ISO, YMD'")
+                conn.exec_driver_sql("SET LOCAL TimeZone = 'UTC'")
                 yield conn
 
     def create_staging(
