@@ -24,6 +24,22 @@ def _int_env(env: dict[str, str], name: str, default: int) -> int:
     return value
 
 
+GROUP_VARIABLES = {
+    "core": "BACKUP_CORE_TABLES",
+    "userData": "BACKUP_USER_DATA_TABLES",
+    "sessions": "BACKUP_SESSION_TABLES",
+}
+
+
+def _groups(env: dict[str, str]) -> dict[str, tuple[str, ...]]:
+    """Comma-separated table names per group; a variable that is set replaces the default."""
+    found = {}
+    for group, name in GROUP_VARIABLES.items():
+        if name in env:
+            found[group] = tuple(t.strip() for t in env[name].split(",") if t.strip())
+    return found
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
@@ -34,6 +50,8 @@ class Settings:
     encryption_key: str | None = field(default=None, repr=False)
     encryption_key_file: Path | None = None
     anonymize_key: str | None = field(default=None, repr=False)
+    # Table groups, by the seed's option names; None keeps the DINO default.
+    table_groups: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -51,4 +69,5 @@ class Settings:
             encryption_key=env.get("BACKUP_ENCRYPTION_KEY", "").strip() or None,
             encryption_key_file=Path(key_file) if key_file else None,
             anonymize_key=env.get("BACKUP_ANONYMIZE_KEY", "").strip() or None,
+            table_groups=_groups(env),
         )

@@ -39,7 +39,7 @@ class Context:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Context:
-        return cls(settings, LocalStorage(settings.backup_dir))
+        return cls(settings, LocalStorage(settings.backup_dir), TableGroups.from_settings(settings))
 
     @cached_property
     def engine(self) -> sa.Engine:

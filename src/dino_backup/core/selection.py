@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..errors import InvalidInput, NotFound
+from ..settings import Settings
 
 DINO_GROUPS: dict[str, tuple[str, ...]] = {
     "core": ("User",),
@@ -24,6 +25,16 @@ class TableGroups:
     core: tuple[str, ...] = DINO_GROUPS["core"]
     user_data: tuple[str, ...] = DINO_GROUPS["userData"]
     sessions: tuple[str, ...] = DINO_GROUPS["sessions"]
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> TableGroups:
+        g = settings.table_groups
+        default = cls()
+        return cls(
+            core=g.get("core", default.core),
+            user_data=g.get("userData", default.user_data),
+            sessions=g.get("sessions", default.sessions),
+        )
 
     def grouped(self) -> set[str]:
         return {*self.core, *self.user_data, *self.sessions}
