@@ -9,6 +9,7 @@ from typing import Any
 
 import orjson
 import sqlalchemy as sa
+from pymysql.constants import FIELD_TYPE
 
 from ..schema.reflect import ColumnSpec, TableSpec
 from .base import Dialect
@@ -25,6 +26,12 @@ def _single_precision(column: ColumnSpec) -> bool:
         and column.type.upper().startswith("FLOAT")
         and type_params(column.type)[:1] <= (24,)
     )
+
+
+# DATETIME, TIMESTAMP, DATE: read as the text the server sends, not as Python objects.
+# The text is exact (it also holds zero dates Python cannot), MariaDB parses it again on
+# restore, other engines convert it, and no datetime object is built per value.
+_DATE_TIME_FIELDS = (FIELD_TYPE.DATETIME, FIELD_TYPE.TIMESTAMP, FIELD_TYPE.DATE)
 
 
 class MySQLDialect(Dialect):
@@ -67,9 +74,14 @@ class MySQLDialect(Dialect):
                 cur.execute("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
             finally:
                 cur.close()
+            decoders = getattr(dbapi, "decoders", None)
+            if decoders is not None:  # PyMySQL: date-times as the server's exact text
+                dbapi.decoders = {**decoders, **dict.fromkeys(_DATE_TIME_FIELDS, str)}
             try:
                 yield conn
             finally:
+                if decoders is not None:
+                    dbapi.decoders = decoders
                 self.end_snapshot(conn)
 
     def create_staging(
