@@ -86,6 +86,17 @@ class PostgreSQLDialect(Dialect):
                 {"seq": sequence},
             )
 
+    def insert_rows(
+        self, conn: sa.Connection, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        # COPY, not INSERT: one stream per batch instead of a statement per row, several
+        # times faster; the server parses each value's text by the column's type.
+        driver: Any = conn.connection.driver_connection  # the psycopg connection
+        sql = f"COPY {self.quote(table)} ({self.column_list(columns)}) FROM STDIN"
+        with driver.cursor() as cursor, cursor.copy(sql) as copy:
+            for row in rows:
+                copy.write_row(row)
+
     def adapt(self, value: Any) -> Any:
         # psycopg binds dicts only when told they are JSON; lists are arrays.
         return Jsonb(value) if isinstance(value, dict) else value
