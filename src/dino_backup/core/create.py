@@ -71,7 +71,7 @@ class BackupCreator:
         tables = dependency_order([specs[n] for n in names])
         key = self.ctx.require_key() if options.encrypt else None
         backup_id = backup_id or new_backup_id()
-        codec = get_codec(options.codec_name, threads=-1)
+        codec = get_codec(options.codec_name)  # one thread: with workers, memory grows with a table
         name = archive_name(backup_id, codec.extension + (".enc" if key else ""))
         try:
             digest, counts, sums = self._write(backup_id, name, tables, codec, options, key)
