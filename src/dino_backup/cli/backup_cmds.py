@@ -147,27 +147,8 @@ def verify(
         if backup_id is not None:
             result = mgr.verify_backup(backup_id)
         else:
-            result = _verify_all(mgr)
+            result = mgr.verify_all_backups()
     emit(result, as_json, _render_verify)
-
-
-def _verify_all(mgr: Any) -> dict[str, Any]:
-    results = []
-    for meta in mgr.list_backups()["backups"]:
-        try:
-            results.append(mgr.verify_backup(meta["id"]))
-        except BackupError as exc:
-            results.append(
-                {"success": False, "backupId": meta["id"], "valid": False, "error": str(exc)}
-            )
-    for backup_id, problem in sorted(mgr.ctx.catalog.problems().items()):
-        results.append({"success": False, "backupId": backup_id, "valid": False, "error": problem})
-    bad = [r for r in results if not r["success"]]
-    return {
-        "success": not bad,
-        "results": results,
-        "message": f"{len(results) - len(bad)} of {len(results)} backups verified",
-    }
 
 
 def _render_verify(result: dict[str, Any]) -> None:

@@ -6,22 +6,17 @@ import datetime as dt
 import shutil
 from typing import Any
 
-from ..errors import BackupError
 from .context import Context
 from .retention import _parse, expired
-from .verify import verify_backup
+from .verify import verify_each
 
 STALE_AFTER = dt.timedelta(hours=24)
 STORAGE_ALERT_RATIO = 0.8
 
 
 def _integrity(ctx: Context, backups: list[dict[str, Any]]) -> dict[str, Any]:
-    failed = []
-    for b in backups:
-        try:
-            verify_backup(ctx, b["id"])
-        except BackupError as exc:
-            failed.append({"id": b["id"], "error": str(exc)})
+    results = verify_each(ctx, backups)
+    failed = [{"id": r["backupId"], "error": r["error"]} for r in results if not r["success"]]
     return {"verified": len(backups) - len(failed), "failed": failed}
 
 

@@ -9,7 +9,7 @@ from typing import Any, BinaryIO
 
 from ..archive import crypto
 from ..archive.reader import ArchiveReader, open_archive
-from ..errors import IntegrityError, NotFound, WrongKey
+from ..errors import BackupError, IntegrityError, NotFound, WrongKey
 from .context import Context
 from .hashing import file_sha256
 
@@ -88,3 +88,15 @@ def verify_backup(ctx: Context, backup_id: str) -> dict[str, Any]:
         "message": f"Backup {backup_id} verified: "
         f"{sum(counts.values())} records in {len(counts)} tables",
     }
+
+
+def verify_each(ctx: Context, backups: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """verify_backup for each listed backup; a failure becomes a result, not an exception."""
+    results = []
+    for meta in backups:
+        try:
+            results.append(verify_backup(ctx, meta["id"]))
+        except BackupError as exc:
+            failure = {"success": False, "backupId": meta["id"], "valid": False}
+            results.append({**failure, "error": str(exc)})
+    return results
