@@ -18,13 +18,13 @@ LIMIT = 24 * 1024 * 1024  # the table decompresses to ~110 MB
 def compressible_archive(codec_name: str) -> tuple[io.BytesIO, int]:
     out = io.BytesIO()
     codec = get_codec(codec_name)
-    writer = ArchiveWriter(out, codec, {"id": "x", "created": "now", "compression": codec.name})
-    section = writer.table("t", ["a", "b", "c"])
-    line = encode_row(ROW)
-    for _ in range(ROWS // 10_000):
-        section.write_lines([line] * 10_000)
-    entry = section.close()
-    writer.finish({"tables": [{"name": "t", **entry, "schema": {}}]})
+    with ArchiveWriter(out, codec, {"id": "x", "created": "now", "compression": codec.name}) as w:
+        section = w.table("t", ["a", "b", "c"])
+        line = encode_row(ROW)
+        for _ in range(ROWS // 10_000):
+            section.write_lines([line] * 10_000)
+        entry = section.close()
+        w.finish({"tables": [{"name": "t", **entry, "schema": {}}]})
     return out, len(out.getvalue())
 
 

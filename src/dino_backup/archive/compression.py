@@ -75,6 +75,7 @@ def _unpack(payload: bytes) -> tuple[int, int]:
     return offset, length
 
 
+_WRITE_SIZE = 4 << 20  # compressed bytes a zstd writer gathers before writing them
 OUTPUT_BLOCK = 1 << 20  # decompressed bytes handed out at a time: memory stays bounded
 
 
@@ -131,7 +132,9 @@ class ZstdCodec(Codec):
         self._cctx = zstandard.ZstdCompressor(level=level, threads=threads, write_checksum=True)
 
     def compressor(self, out: BinaryIO) -> Compressor:
-        return self._cctx.stream_writer(out, closefd=False)  # type: ignore[return-value]
+        # A large output buffer: each flush into `out` costs the writer thread the GIL.
+        writer = self._cctx.stream_writer(out, write_size=_WRITE_SIZE, closefd=False)
+        return writer  # type: ignore[return-value]
 
     def decompress(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
         # A stream reader hands out at most OUTPUT_BLOCK bytes per read, however well the

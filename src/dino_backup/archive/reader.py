@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO
 
 import orjson
@@ -12,6 +12,7 @@ import orjson
 from ..errors import IntegrityError, NotFound, WrongKey
 from . import crypto
 from .compression import Codec, sniff_codec
+from .pgcopy import ENCODING, LineDecoder
 from .values import decode_row
 from .writer import FORMAT_VERSION, MANIFEST_PREFIX
 
@@ -74,8 +75,9 @@ class ArchiveReader:
         except KeyError:
             raise NotFound(f"table {name!r} is not in this backup") from None
 
-    def iter_lines(self, name: str) -> Iterator[bytes]:
-        """Row lines of one table; the count and SHA-256 are checked when exhausted."""
+    def iter_blocks(self, name: str) -> Iterator[bytes]:
+        """Row lines of one table, in blocks of whole lines (each ends with a newline);
+        the count and SHA-256 are checked when exhausted."""
         entry = self.table_entry(name)
         sha = hashlib.sha256()
         rows = 0
@@ -83,16 +85,33 @@ class ArchiveReader:
         first = True
         for block in self._section_bytes(entry["offset"], entry["length"]):
             sha.update(block)
-            lines = (pending + block).split(b"\n")
-            pending = lines.pop()
-            if first and lines:
-                self._check_table_header(lines.pop(0), name)
+            data = pending + block
+            end = data.rfind(b"\n") + 1
+            data, pending = data[:end], data[end:]
+            if first and data:
+                head, _, data = data.partition(b"\n")
+                self._check_table_header(head, name)
                 first = False
-            rows += len(lines)
-            yield from lines
+            if data:
+                rows += data.count(b"\n")
+                yield data
         if pending or first:
             raise IntegrityError(f"table {name!r}: section ends mid-line")
         self._check_digest(name, entry, sha.hexdigest(), rows)
+
+    def iter_lines(self, name: str) -> Iterator[bytes]:
+        """Row lines of one table (without their newline), checked as iter_blocks."""
+        for block in self.iter_blocks(name):
+            lines = block.split(b"\n")
+            lines.pop()  # empty: the block ends with a newline
+            yield from lines
+
+    def encoding(self, name: str) -> str:
+        """How the table's rows are written: "json" (JSON Lines) or "pgcopy" (COPY text)."""
+        encoding = self.table_entry(name).get("encoding", "json")
+        if encoding not in ("json", ENCODING):
+            raise IntegrityError(f"table {name!r}: unknown row encoding {encoding!r}")
+        return str(encoding)
 
     def _check_table_header(self, line: bytes, name: str) -> None:
         try:
@@ -112,9 +131,12 @@ class ArchiveReader:
             )
 
     def iter_batches(self, name: str, batch_size: int = 5000) -> Iterator[list[list[Any]]]:
+        decode: Callable[[bytes], list[Any]] = decode_row
+        if self.encoding(name) == ENCODING:
+            decode = LineDecoder(self.table_entry(name).get("kinds") or [])
         batch: list[list[Any]] = []
         for line in self.iter_lines(name):
-            batch.append(decode_row(line))
+            batch.append(decode(line))
             if len(batch) >= batch_size:
                 yield batch
                 batch = []

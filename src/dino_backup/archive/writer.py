@@ -9,9 +9,12 @@ from typing import Any, BinaryIO
 import orjson
 
 from .compression import Codec
+from .pgcopy import ENCODING
+from .pipeline import SerialWorker
 
 FORMAT_VERSION = 1
 _LINE = orjson.OPT_APPEND_NEWLINE
+_HANDOFF = 2 << 20  # bytes handed to the writer thread at a time: few GIL round trips
 
 
 class _CountingWriter:
@@ -31,15 +34,28 @@ class _CountingWriter:
 
 
 class TableSection:
-    """One table's rows, compressed as one independent frame."""
+    """One table's rows, compressed as one independent frame (in the writer's thread)."""
 
-    def __init__(self, out: _CountingWriter, codec: Codec, name: str, columns: list[str]) -> None:
+    def __init__(
+        self,
+        worker: SerialWorker,
+        out: _CountingWriter,
+        codec: Codec,
+        name: str,
+        columns: list[str],
+        encoding: dict[str, Any],
+    ) -> None:
+        self._worker = worker
         self._out = out
         self.offset = out.position
         self._compressor = codec.compressor(out)  # type: ignore[arg-type]
         self._sha = hashlib.sha256()
         self.rows = 0
-        self._emit(orjson.dumps({"table": name, "columns": columns}, option=_LINE))
+        self.encoding = encoding
+        self._pending: list[bytes] = []
+        self._pending_size = 0
+        head = {"table": name, "columns": columns, **encoding}
+        self._worker.submit(self._emit, orjson.dumps(head, option=_LINE))
 
     def _emit(self, data: bytes) -> None:
         self._sha.update(data)
@@ -49,15 +65,25 @@ class TableSection:
         """Append encoded row lines (see values.encode_row), preferably a batch at a time."""
         batch = b"".join(lines)
         self.rows += batch.count(b"\n")
-        self._emit(batch)
+        self._pending.append(batch)
+        self._pending_size += len(batch)
+        if self._pending_size >= _HANDOFF:
+            self._hand_off()
+
+    def _hand_off(self) -> None:
+        if self._pending:
+            self._worker.submit(self._emit, b"".join(self._pending))
+            self._pending, self._pending_size = [], 0
 
     def close(self) -> dict[str, Any]:
-        self._compressor.close()
+        self._hand_off()
+        self._worker.call(self._compressor.close)
         return {
             "offset": self.offset,
             "length": self._out.position - self.offset,
             "rows": self.rows,
             "sha256": self._sha.hexdigest(),
+            **self.encoding,
         }
 
 
@@ -73,22 +99,36 @@ def manifest_line(manifest: dict[str, Any]) -> bytes:
 
 
 class ArchiveWriter:
+    """Writes an archive; a context manager, since compression and writing run in a
+    second thread (see pipeline.py) that must end with the writer."""
+
     def __init__(self, out: BinaryIO, codec: Codec, header: dict[str, Any]) -> None:
         self._out = _CountingWriter(out)
         self._codec = codec
+        self._worker = SerialWorker()
         line = orjson.dumps({"dino_backup": {"format": FORMAT_VERSION, **header}}, option=_LINE)
         self._header_sha256 = hashlib.sha256(line).hexdigest()
         _, self._header_length = self._write_section(line)
 
+    def __enter__(self) -> ArchiveWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._worker.close()
+
     def _write_section(self, data: bytes) -> tuple[int, int]:
         start = self._out.position
         compressor = self._codec.compressor(self._out)  # type: ignore[arg-type]
-        compressor.write(data)
-        compressor.close()
+        self._worker.submit(compressor.write, data)
+        self._worker.call(compressor.close)
         return start, self._out.position - start
 
-    def table(self, name: str, columns: list[str]) -> TableSection:
-        return TableSection(self._out, self._codec, name, columns)
+    def table(
+        self, name: str, columns: list[str], copy_kinds: list[str] | None = None
+    ) -> TableSection:
+        """A table section: JSON Lines, or COPY text lines when `copy_kinds` are given."""
+        encoding = {"encoding": ENCODING, "kinds": copy_kinds} if copy_kinds is not None else {}
+        return TableSection(self._worker, self._out, self._codec, name, columns, encoding)
 
     def finish(self, manifest: dict[str, Any]) -> None:
         full = {
@@ -98,5 +138,5 @@ class ArchiveWriter:
             **manifest,
         }
         offset, length = self._write_section(manifest_line(full))
-        self._out.write(self._codec.trailer(offset, length))
-        self._out.flush()
+        self._worker.call(self._out.write, self._codec.trailer(offset, length))
+        self._worker.call(self._out.flush)

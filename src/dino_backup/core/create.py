@@ -8,6 +8,7 @@ Only the metadata makes a backup listed, so any failure before it leaves nothing
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
 from typing import Any
 
@@ -125,7 +126,7 @@ class BackupCreator:
                 out = stack.enter_context(encrypting)
             created = utc_iso(int(backup_id.split("_")[1]))
             header = {"id": backup_id, "created": created, "compression": codec.name}
-            writer = ArchiveWriter(out, codec, header)
+            writer = stack.enter_context(ArchiveWriter(out, codec, header))
             sections = {t.name: self._write_table(conn, writer, t, totals[t.name]) for t in tables}
             manifest = {
                 **header,
@@ -160,18 +161,30 @@ class BackupCreator:
         self, conn: sa.Connection, writer: ArchiveWriter, table: TableSpec, total: int
     ) -> dict[str, Any]:
         columns = table.column_names
-        section = writer.table(table.name, columns)
+        dialect = self.ctx.dialect
+        # Anonymizing changes values, so it needs them decoded: row by row.
+        kinds = None if self.anonymizer else dialect.copy_kinds(conn, table, columns)
+        section = writer.table(table.name, columns, kinds)
         self.progress(table.name, 0, total)
-        transform = self.anonymizer.row_transform(table.name, columns) if self.anonymizer else None
-        for batch in self.ctx.dialect.stream_rows(conn, table, columns):
-            rows = [transform(r) for r in batch] if transform else batch
-            section.write_lines([encode_batch(rows)])
+        if kinds is not None:
+            blocks = dialect.copy_out(conn, table, columns)
+        else:
+            blocks = (encode_batch(rows) for rows in self._rows(conn, table, columns))
+        for block in blocks:
+            section.write_lines([block])
             self.progress(table.name, section.rows, total)
         if section.rows != total:  # same snapshot, so the counts must agree exactly
             raise IntegrityError(
                 f"read {section.rows} rows of {table.name}, but the snapshot holds {total}"
             )
         return section.close()
+
+    def _rows(
+        self, conn: sa.Connection, table: TableSpec, columns: list[str]
+    ) -> Iterator[Sequence[Sequence[Any]]]:
+        transform = self.anonymizer.row_transform(table.name, columns) if self.anonymizer else None
+        for batch in self.ctx.dialect.stream_rows(conn, table, columns):
+            yield [transform(r) for r in batch] if transform else batch
 
     # -- checking --------------------------------------------------------------
     def _post_check(

@@ -6,7 +6,7 @@ in the code asks which engine it is talking to.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -93,6 +93,25 @@ class Dialect:
         # Through the result, not its DBAPI cursor: SQLAlchemy buffers the first rows.
         while batch := result.fetchmany(self.batch_size):
             yield batch
+
+    def copy_kinds(
+        self, conn: sa.Connection, table: TableSpec, columns: Sequence[str]
+    ) -> list[str] | None:
+        """The COPY value kinds (archive/pgcopy.py) when this engine can read the table with
+        COPY (see copy_out); None reads it row by row (stream_rows)."""
+        return None
+
+    def copy_out(
+        self, conn: sa.Connection, table: TableSpec, columns: Sequence[str]
+    ) -> Iterator[bytes]:
+        """Blocks of the table's rows as COPY text lines, written by the server itself."""
+        raise NotImplementedError
+
+    def copy_in(
+        self, conn: sa.Connection, table: str, columns: Sequence[str], blocks: Iterable[bytes]
+    ) -> None:
+        """Load COPY text lines, as copy_out wrote them, into `table` unchanged."""
+        raise NotImplementedError
 
     def select_list(self, table: TableSpec, columns: Sequence[str]) -> str:
         """What stream_rows selects: the columns, or expressions giving their exact values."""

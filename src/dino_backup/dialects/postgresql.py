@@ -1,12 +1,15 @@
-"""PostgreSQL: REPEATABLE READ READ ONLY snapshot, server-side cursors."""
+"""PostgreSQL: REPEATABLE READ READ ONLY snapshot; tables read and loaded with COPY."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import select
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+import psycopg
 import sqlalchemy as sa
+from psycopg.pq import ExecStatus
 from psycopg.types.json import Jsonb
 from psycopg.types.string import TextLoader
 
@@ -21,11 +24,56 @@ from .limits import Fitter, single_precision
 # cost of a backup. PostgreSQL parses the same text on restore; other engines convert it.
 _READ_AS_TEXT = ("json", "jsonb", "interval", "timestamp", "timestamptz", "date")
 
+# Settings that fix the server's text for values (read as text, or written by COPY).
+_SESSION_TEXT = {
+    "DateStyle": "ISO, YMD",
+    "TimeZone": "UTC",
+    "IntervalStyle": "postgres",
+    "extra_float_digits": "1",  # shortest text that reads back as the same float
+    "bytea_output": "hex",
+}
+
+_COLUMN_TYPES = """
+SELECT a.attname, t.typname, t.typtype
+FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+WHERE a.attrelid = %(table)s::regclass AND a.attnum > 0 AND NOT a.attisdropped
+"""
+
+# COPY value kind (archive/pgcopy.py) of each type a table may hold to be read with COPY;
+# a table with any other type (arrays, domains, geometry, ...) is read row by row.
+_COPY_KINDS = {
+    **dict.fromkeys(("text", "varchar", "bpchar", "name", "citext"), "text"),
+    **dict.fromkeys(("timestamp", "timestamptz", "date", "interval", "json", "jsonb"), "text"),
+    **dict.fromkeys(("int2", "int4", "int8"), "int"),
+    **dict.fromkeys(("float4", "float8"), "float"),
+    "numeric": "numeric",
+    "bool": "bool",
+    "uuid": "uuid",
+    "bytea": "bytea",
+    "time": "time",
+}
+_COPY_BATCH = 5000  # rows per block handed on
+
 _SEQUENCES = """
 SELECT pg_get_serial_sequence(%(table)s, a.attname), quote_ident(a.attname)
 FROM pg_attribute a
 WHERE a.attrelid = %(table)s::regclass AND a.attnum > 0 AND NOT a.attisdropped
 """
+
+
+@contextmanager
+def _driver_errors(sql: str) -> Iterator[None]:
+    """psycopg's errors from COPY as SQLAlchemy's, as every other statement raises them."""
+    try:
+        yield
+    except psycopg.Error as exc:
+        raise sa.exc.DBAPIError.instance(sql, None, exc, psycopg.Error) from exc
+
+
+def _expect(result: Any, status: ExecStatus) -> None:
+    if result is None or result.status != status:
+        message = result.error_message.decode(errors="replace") if result else "no result"
+        raise psycopg.DatabaseError(message.strip() or f"COPY ended with status {status}")
 
 
 class PostgreSQLDialect(Dialect):
@@ -52,9 +100,61 @@ class PostgreSQLDialect(Dialect):
             conn = conn.execution_options(isolation_level="REPEATABLE READ")
             with conn.begin():
                 conn.exec_driver_sql("SET TRANSACTION READ ONLY")
-                conn.exec_driver_sql("SET LOCAL DateStyle = 'ISO, YMD'")
-                conn.exec_driver_sql("SET LOCAL TimeZone = 'UTC'")
+                for name, value in _SESSION_TEXT.items():
+                    conn.exec_driver_sql(f"SET LOCAL {name} = '{value}'")
                 yield conn
+
+    def copy_kinds(
+        self, conn: sa.Connection, table: TableSpec, columns: Sequence[str]
+    ) -> list[str] | None:
+        types = {
+            name: "text" if typtype == "e" else _COPY_KINDS.get(typname)
+            for name, typname, typtype in conn.exec_driver_sql(
+                _COLUMN_TYPES, {"table": self.quote(table.name)}
+            )
+        }
+        kinds = [types.get(c) for c in columns]
+        return None if None in kinds else kinds  # type: ignore[return-value]
+
+    def copy_out(
+        self, conn: sa.Connection, table: TableSpec, columns: Sequence[str]
+    ) -> Iterator[bytes]:
+        # libpq's own calls, one per row: psycopg's Copy object costs several times more in
+        # Python per row, which the thread compressing the archive needs.
+        pgconn: Any = conn.connection.driver_connection.pgconn  # type: ignore[union-attr]
+        sql = f"COPY {self.quote(table.name)} ({self.column_list(columns)}) TO STDOUT"
+        with _driver_errors(sql):
+            yield from self._copy_rows(pgconn, sql)
+
+    @staticmethod
+    def _copy_rows(pgconn: Any, sql: str) -> Iterator[bytes]:
+        pgconn.send_query(sql.encode())
+        _expect(pgconn.get_result(), ExecStatus.COPY_OUT)
+        rows: list[Any] = []
+        get = pgconn.get_copy_data
+        while (got := get(1))[0] >= 0:  # non-blocking: waiting must not hold the GIL
+            if got[0] == 0:
+                select.select([pgconn.socket], [], [])
+                pgconn.consume_input()
+                continue
+            rows.append(got[1])
+            if len(rows) == _COPY_BATCH:
+                yield b"".join(rows)
+                rows.clear()
+        if rows:
+            yield b"".join(rows)
+        _expect(pgconn.get_result(), ExecStatus.COMMAND_OK)
+        while pgconn.get_result() is not None:  # the end of the command's results
+            pass
+
+    def copy_in(
+        self, conn: sa.Connection, table: str, columns: Sequence[str], blocks: Iterable[bytes]
+    ) -> None:
+        driver: Any = conn.connection.driver_connection
+        sql = f"COPY {self.quote(table)} ({self.column_list(columns)}) FROM STDIN"
+        with _driver_errors(sql), driver.cursor() as cursor, cursor.copy(sql) as copy:
+            for block in blocks:
+                copy.write(block)
 
     def create_staging(
         self,
@@ -93,7 +193,7 @@ class PostgreSQLDialect(Dialect):
         # times faster; the server parses each value's text by the column's type.
         driver: Any = conn.connection.driver_connection  # the psycopg connection
         sql = f"COPY {self.quote(table)} ({self.column_list(columns)}) FROM STDIN"
-        with driver.cursor() as cursor, cursor.copy(sql) as copy:
+        with _driver_errors(sql), driver.cursor() as cursor, cursor.copy(sql) as copy:
             for row in rows:
                 copy.write_row(row)
 

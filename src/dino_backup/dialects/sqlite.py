@@ -51,6 +51,21 @@ class SQLiteDialect(Dialect):
             finally:
                 self.end_snapshot(conn)
 
+    def stream_rows(
+        self, conn: sa.Connection, table: TableSpec, columns: Sequence[str]
+    ) -> Iterator[Sequence[Sequence[Any]]]:
+        # The driver's own cursor: SQLAlchemy's result layer costs a fifth of a backup here,
+        # and sqlite3 has no server-side buffering for it to hide.
+        dbapi = conn.connection.dbapi_connection
+        assert dbapi is not None
+        cursor = dbapi.cursor()
+        try:
+            cursor.execute(f"SELECT {self.column_list(columns)} FROM {self.quote(table.name)}")
+            while batch := cursor.fetchmany(self.batch_size):
+                yield batch
+        finally:
+            cursor.close()
+
     @contextmanager
     def write_transaction(self) -> Iterator[sa.Connection]:
         with self.engine.connect() as conn:
