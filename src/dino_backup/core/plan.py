@@ -115,6 +115,15 @@ class Planner:
         self._matched(t, plan)
         return plan
 
+    def loaded(self, t: PlanTarget, rows: int) -> TablePlan:
+        """The plan `table` gives for a table that was empty, once its rows are loaded."""
+        plan = TablePlan(t.spec.name, insert=rows)
+        if t.key:
+            everything = f"FROM {self.q(t.spec.name)} t"
+            plan.samples = {"insert": self._keys(t.key, "t", everything) if rows else []}
+            plan.samples.update(delete=[], update=[])
+        return plan
+
     def _matched(self, t: PlanTarget, plan: TablePlan) -> None:
         table, staging = self.q(t.spec.name), self.q(t.staging)
         values = [c for c in t.columns if c not in t.key]

@@ -6,12 +6,14 @@ and unique conflicts. A dry run stops there and rolls back; a real restore refus
 its conflict strategy forbids, then does exactly the plan, set-based: deletes children
 first, updates and inserts parents first. The database's own foreign keys stay on, so what
 it declares (ON DELETE CASCADE, RESTRICT) is honoured, and any error rolls everything back.
+
+When every table restored is empty, the plan can only be "insert every row": a real restore
+then loads the rows straight into the tables, without staging (loading.py).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,6 +24,7 @@ from ..schema.reflect import TableSpec, dependency_order, reflect_tables
 from .context import Context, ProgressFn, no_progress
 from .convert import ConversionLog
 from .create import BackupCreator
+from .loading import RowLoader
 from .missing_tables import create_tables, drop_tables
 from .options import BackupOptions, RestoreOptions
 from .plan import Planner, PlanTarget, TablePlan
@@ -198,9 +201,12 @@ class Restorer:
         result: dict[str, TablePlan] = {}
         try:
             with self.dialect.write_transaction() as conn:
+                loader = RowLoader(self.dialect, reader, self.progress)
+                if not options.dry_run and self._direct(conn, matches):
+                    return self._load_directly(conn, loader, matches, options.conflict), warnings
                 try:
                     for m in matches:
-                        self._stage(conn, reader, m)
+                        self._stage(conn, loader, m)
                     result = self._plan(conn, matches, targets, options.conflict)
                     if not options.dry_run:
                         refuse_forbidden(result, matches, options.conflict)
@@ -231,44 +237,40 @@ class Restorer:
         except sa.exc.SQLAlchemyError:
             pass
 
-    def _stage(self, conn: sa.Connection, reader: ArchiveReader, m: TableMatch) -> None:
+    def _stage(self, conn: sa.Connection, loader: RowLoader, m: TableMatch) -> None:
         staging = staging_name(m.name)
         self.dialect.drop_staging(conn, staging)
         self.dialect.create_staging(conn, m.target, staging, m.columns, m.key)
-        total = reader.tables[m.name]["rows"]
-        self.progress(m.name, 0, total)
-        if self._copies_unchanged(reader, m):
-            self.dialect.copy_in(conn, staging, m.columns, self._counted(reader, m.name, total))
-            return
-        done = 0
-        for batch in reader.iter_batches(m.name):
-            rows = [self._convert(row, m) for row in batch]
-            self.dialect.insert_rows(conn, staging, m.columns, rows)
-            done += len(rows)
-            self.progress(m.name, done, total)
+        loader.load(conn, m, staging)
+        self.dialect.index_staging(conn, staging, m.key)
 
-    def _copies_unchanged(self, reader: ArchiveReader, m: TableMatch) -> bool:
-        """COPY text from this engine, every column loaded as it was: no need to decode."""
-        same_engine = reader.manifest.get("sourceDialect") == self.dialect.name
-        if not same_engine or reader.encoding(m.name) != "pgcopy":
-            return False
-        width = len(reader.table_entry(m.name)["schema"]["columns"])
-        identity = m.source_indexes == list(range(width))
-        return identity and all(c is None for c in m.converters)
+    def _direct(self, conn: sa.Connection, matches: list[TableMatch]) -> bool:
+        """Load without staging: every table empty, and every parent among them (a parent
+        outside could lack rows; staging finds and names those before anything is written)."""
+        names = {m.name for m in matches}
+        parents = {fk.referred_table for m in matches for fk in m.target.foreign_keys}
+        return parents <= names and self._all_empty(conn, matches)
 
-    def _counted(self, reader: ArchiveReader, name: str, total: int) -> Iterator[bytes]:
-        done = 0
-        for block in reader.iter_blocks(name):
-            yield block
-            done += block.count(b"\n")
-            self.progress(name, done, total)
+    def _all_empty(self, conn: sa.Connection, matches: list[TableMatch]) -> bool:
+        q = self.dialect.quote
+        sql = "SELECT 1 FROM {} LIMIT 1"
+        return all(conn.exec_driver_sql(sql.format(q(m.name))).first() is None for m in matches)
 
-    def _convert(self, row: list[Any], m: TableMatch) -> list[Any]:
-        out = [row[i] for i in m.source_indexes]
-        for i, convert in enumerate(m.converters):
-            if convert is not None:
-                out[i] = convert(out[i])
-        return self.dialect.adapt_row(out)
+    def _load_directly(
+        self, conn: sa.Connection, loader: RowLoader, matches: list[TableMatch], strategy: str
+    ) -> dict[str, TablePlan]:
+        """Every table empty: the plan is to insert every row, whatever the strategy, so the
+        rows go straight into the tables (no staging), parents first, with index and
+        foreign-key work done once per table afterwards where the engine allows."""
+        planner = Planner(conn, self.dialect, strategy)
+        plans = {}
+        for m in matches:
+            with self.dialect.bulk_load(conn, m.target):
+                rows = loader.load(conn, m, m.name)
+            self.dialect.after_restore(conn, m.target)
+            target = PlanTarget(m.target, m.name, m.key, tuple(m.columns))
+            plans[m.name] = _by_strategy(planner.loaded(target, rows), strategy)
+        return plans
 
     def _plan(
         self,
@@ -290,14 +292,7 @@ class Restorer:
             plan.unique_conflicts = planner.unique_conflicts(pt)
             if strategy == "replace":
                 plan.cascades = planner.cascades(pt, _children_outside(targets, m.name, pts))
-            else:
-                plan.delete = 0
-                plan.samples.pop("delete", None)
-            if strategy in ("skip", "fail"):  # differing rows are kept, not updated
-                plan.conflicting, plan.update = plan.update, 0
-                plan.conflicting_columns, plan.changed_columns = plan.changed_columns, []
-                plan.samples["conflicting"] = plan.samples.pop("update", [])
-            plans[m.name] = plan
+            plans[m.name] = _by_strategy(plan, strategy)
         return plans
 
     # -- applying ------------------------------------------------------------------
@@ -383,10 +378,13 @@ class Restorer:
         cols = self.dialect.column_list(m.columns)
         src = self.dialect.column_list(m.columns, prefix="s.")
         sql = f"INSERT INTO {table} ({cols}) SELECT {src} FROM {staging} s"
+        if self._all_empty(conn, [m]):  # (replace may have emptied it) every row is new
+            with self.dialect.bulk_load(conn, m.target):
+                return int(conn.exec_driver_sql(sql).rowcount)
         if m.key:
             match = self._key_join(m, table, "s")
             sql += f" WHERE NOT EXISTS (SELECT 1 FROM {table} WHERE {match})"
-        return conn.exec_driver_sql(sql).rowcount
+        return int(conn.exec_driver_sql(sql).rowcount)
 
     # -- result --------------------------------------------------------------------
     def _result(
@@ -417,6 +415,19 @@ class Restorer:
 
 def reader_counts(meta: dict[str, Any], plans: dict[str, TablePlan]) -> dict[str, int]:
     return {name: int(meta["recordCounts"][name]) for name in plans}
+
+
+def _by_strategy(plan: TablePlan, strategy: str) -> TablePlan:
+    """What the strategy makes of the plan: only replace deletes; skip and fail keep
+    differing rows (conflicting) instead of updating them."""
+    if strategy != "replace":
+        plan.delete = 0
+        plan.samples.pop("delete", None)
+    if strategy in ("skip", "fail"):
+        plan.conflicting, plan.update = plan.update, 0
+        plan.conflicting_columns, plan.changed_columns = plan.changed_columns, []
+        plan.samples["conflicting"] = plan.samples.pop("update", [])
+    return plan
 
 
 def _referenced(targets: dict[str, TableSpec], table: str) -> set[str]:

@@ -157,11 +157,12 @@ class Dialect:
         key: Sequence[str],
     ) -> None:
         """An empty temporary table of the target's `columns`, copied from the target itself
-        (so with its exact types, collations and, on SQLite, affinities), indexed on `key`,
-        without constraints."""
+        (so with its exact types, collations and, on SQLite, affinities), without
+        constraints; index_staging indexes it on `key` once it is loaded."""
         raise NotImplementedError
 
     def index_staging(self, conn: sa.Connection, staging: str, key: Sequence[str]) -> None:
+        """Index loaded staging rows on `key` (built once, not maintained row by row)."""
         if key:
             name, cols = self.quote(staging + "_key"), self.column_list(key)
             conn.exec_driver_sql(f"CREATE INDEX {name} ON {self.quote(staging)} ({cols})")
@@ -182,6 +183,12 @@ class Dialect:
     def drop_staging(self, conn: sa.Connection, staging: str) -> None:
         """Drop the staging table if it exists; never a real table of the same name."""
         raise NotImplementedError
+
+    @contextmanager
+    def bulk_load(self, conn: sa.Connection, table: TableSpec) -> Iterator[None]:
+        """Around loading rows into `table` while it is empty: engines that can build
+        indexes and check foreign keys faster once afterwards than per row do so."""
+        yield
 
     def after_restore(self, conn: sa.Connection, table: TableSpec) -> None:
         """Bring what the engine keeps beside the rows (key generators) up to date."""

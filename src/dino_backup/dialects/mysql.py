@@ -103,6 +103,9 @@ class MySQLDialect(Dialect):
             f"SELECT {self.column_list(columns)} FROM {self.quote(table.name)} LIMIT 0"
         )
 
+    def index_staging(self, conn: sa.Connection, staging: str, key: Sequence[str]) -> None:
+        pass  # declared with the table: CREATE INDEX would commit the transaction
+
     def drop_staging(self, conn: sa.Connection, staging: str) -> None:
         # TEMPORARY: a plain DROP TABLE would commit the transaction (and could hit a table).
         conn.exec_driver_sql(f"DROP TEMPORARY TABLE IF EXISTS {self.quote(staging)}")

@@ -54,6 +54,25 @@ _COPY_KINDS = {
 }
 _COPY_BATCH = 5000  # rows per block handed on
 
+# What a load into an empty table can build once afterwards instead of row by row (as
+# pg_restore does): plain indexes and foreign keys, each with the exact DDL to recreate it.
+# Constraint indexes (primary key, unique) stay; so does anything with a comment.
+_DEFERRABLE = """
+SELECT 'index', quote_ident(n.nspname) || '.' || quote_ident(c.relname),
+       pg_get_indexdef(i.indexrelid)
+FROM pg_index i
+JOIN pg_class c ON c.oid = i.indexrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE i.indrelid = %(table)s::regclass
+  AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)
+  AND obj_description(i.indexrelid, 'pg_class') IS NULL
+UNION ALL
+SELECT 'foreign key', quote_ident(conname), pg_get_constraintdef(oid)
+FROM pg_constraint
+WHERE conrelid = %(table)s::regclass AND contype = 'f'
+  AND obj_description(oid, 'pg_constraint') IS NULL
+"""
+
 _SEQUENCES = """
 SELECT pg_get_serial_sequence(%(table)s, a.attname), quote_ident(a.attname)
 FROM pg_attribute a
@@ -168,10 +187,22 @@ class PostgreSQLDialect(Dialect):
             f"CREATE TEMP TABLE {self.quote(staging)} ON COMMIT DROP AS "
             f"SELECT {self.column_list(columns)} FROM {self.quote(table.name)} WITH NO DATA"
         )
-        self.index_staging(conn, staging, key)
 
     def drop_staging(self, conn: sa.Connection, staging: str) -> None:
         conn.exec_driver_sql(f"DROP TABLE IF EXISTS pg_temp.{self.quote(staging)}")
+
+    @contextmanager
+    def bulk_load(self, conn: sa.Connection, table: TableSpec) -> Iterator[None]:
+        name = self.quote(table.name)
+        deferred = conn.exec_driver_sql(_DEFERRABLE, {"table": name}).fetchall()
+        alter = f"ALTER TABLE {name}"
+        for kind, item, _ in deferred:
+            drop = f"DROP INDEX {item}" if kind == "index" else f"{alter} DROP CONSTRAINT {item}"
+            conn.exec_driver_sql(drop)
+        yield
+        for kind, item, ddl in deferred:  # indexes first: foreign keys are then checked once
+            index = kind == "index"
+            conn.exec_driver_sql(ddl if index else f"{alter} ADD CONSTRAINT {item} {ddl}")
 
     def after_restore(self, conn: sa.Connection, table: TableSpec) -> None:
         """Move serial / identity sequences past the restored keys (never backwards)."""

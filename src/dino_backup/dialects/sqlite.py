@@ -95,7 +95,6 @@ class SQLiteDialect(Dialect):
             f"CREATE TEMP TABLE {self.quote(staging)} AS "
             f"SELECT {self.column_list(columns)} FROM main.{self.quote(table.name)} WHERE 0"
         )
-        self.index_staging(conn, staging, key)
 
     def drop_staging(self, conn: sa.Connection, staging: str) -> None:
         conn.exec_driver_sql(f"DROP TABLE IF EXISTS temp.{self.quote(staging)}")
