@@ -13,6 +13,7 @@ from ..errors import IntegrityError, NotFound, WrongKey
 from . import crypto
 from .compression import Codec, sniff_codec
 from .pgcopy import ENCODING, LineDecoder
+from .pipeline import SerialWorker
 from .values import decode_row
 from .writer import FORMAT_VERSION, MANIFEST_PREFIX
 
@@ -147,14 +148,18 @@ class ArchiveReader:
         """Read every section: layout, per-table SHA-256 and counts. Returns rows per table."""
         self._check_layout()
         counts: dict[str, int] = {}
-        for name, entry in self.tables.items():
-            sha = hashlib.sha256()
-            data_lines = -1  # the section header line is not a row
-            for block in self._section_bytes(entry["offset"], entry["length"]):
-                sha.update(block)
-                data_lines += block.count(b"\n")
-            self._check_digest(name, entry, sha.hexdigest(), data_lines)
-            counts[name] = data_lines
+        worker = SerialWorker()  # hashes and counts while this thread decompresses
+        try:
+            for name, entry in self.tables.items():
+                tally = _Tally()
+                for block in self._section_bytes(entry["offset"], entry["length"]):
+                    worker.submit(tally.add, block)
+                worker.drain()
+                rows = tally.lines - 1  # the section header line is not a row
+                self._check_digest(name, entry, tally.sha.hexdigest(), rows)
+                counts[name] = rows
+        finally:
+            worker.close()
         return counts
 
     def _check_layout(self) -> None:
@@ -169,6 +174,18 @@ class ArchiveReader:
             position += entry["length"]
         if position != self.manifest_offset:
             raise IntegrityError("archive has unexpected bytes before the manifest")
+
+
+class _Tally:
+    """SHA-256 and line count of a section's decompressed bytes."""
+
+    def __init__(self) -> None:
+        self.sha = hashlib.sha256()
+        self.lines = 0
+
+    def add(self, block: bytes) -> None:
+        self.sha.update(block)
+        self.lines += block.count(b"\n")
 
 
 def _parse_manifest(data: bytes) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from ..archive.compression import Codec, get_codec
 from ..archive.reader import open_archive
 from ..archive.values import encode_batch
 from ..archive.writer import FORMAT_VERSION, ArchiveWriter
+from ..dialects.base import RowByRow
 from ..errors import BackupError, DatabaseUnreachable, IntegrityError, StorageFull
 from ..ids import new_backup_id
 from ..schema.reflect import TableSpec, dependency_order, reflect_tables
@@ -75,7 +76,7 @@ class BackupCreator:
         codec = get_codec(options.codec_name)  # one thread: with workers, memory grows with a table
         name = archive_name(backup_id, codec.extension + (".enc" if key else ""))
         try:
-            digest, counts, sums = self._write(backup_id, name, tables, codec, options, key)
+            digest, counts, sums = self._write_all(backup_id, name, tables, codec, options, key)
         except (sa.exc.SQLAlchemyError, self.ctx.engine.dialect.loaded_dbapi.Error) as exc:
             raise _db_error(exc) from None
         try:
@@ -107,6 +108,25 @@ class BackupCreator:
                 pass  # `cleanup` removes it later; the original error matters more
 
     # -- writing ---------------------------------------------------------------
+    def _write_all(
+        self,
+        backup_id: str,
+        name: str,
+        tables: list[TableSpec],
+        codec: Codec,
+        options: BackupOptions,
+        key: bytes | None,
+    ) -> tuple[str, dict[str, int], dict[str, dict[str, Any]]]:
+        """Write the archive; again from the start, with a table read row by row, if the
+        database could not encode that table's values itself (nothing of a failed attempt
+        is kept: the file is only renamed into place when complete)."""
+        self._row_by_row: set[str] = set()
+        while True:
+            try:
+                return self._write(backup_id, name, tables, codec, options, key)
+            except RowByRow as exc:
+                self._row_by_row.add(exc.table)
+
     def _write(
         self,
         backup_id: str,
@@ -163,12 +183,14 @@ class BackupCreator:
         columns = table.column_names
         dialect = self.ctx.dialect
         # Anonymizing changes values, so it needs them decoded: row by row.
-        kinds = None if self.anonymizer else dialect.copy_kinds(conn, table, columns)
+        native = not self.anonymizer and table.name not in self._row_by_row
+        kinds = dialect.copy_kinds(conn, table, columns) if native else None
         section = writer.table(table.name, columns, kinds)
         self.progress(table.name, 0, total)
+        blocks = dialect.json_lines(conn, table, columns) if native and kinds is None else None
         if kinds is not None:
             blocks = dialect.copy_out(conn, table, columns)
-        else:
+        elif blocks is None:
             blocks = (encode_batch(rows) for rows in self._rows(conn, table, columns))
         for block in blocks:
             section.write_lines([block])

@@ -2,26 +2,29 @@
 
 from __future__ import annotations
 
+import importlib
+
 import sqlalchemy as sa
 
 from ..errors import InvalidInput
 from .base import Dialect
-from .mysql import MySQLDialect
-from .postgresql import PostgreSQLDialect
-from .sqlite import SQLiteDialect
 
-_BY_NAME: dict[str, type[Dialect]] = {
-    "sqlite": SQLiteDialect,
-    "postgresql": PostgreSQLDialect,
-    "mysql": MySQLDialect,
-    "mariadb": MySQLDialect,
+# Imported when first used: each engine's module pulls in its driver (psycopg alone takes
+# a tenth of a second), and a command talks to one engine.
+_MODULES = {
+    "sqlite": ("sqlite", "SQLiteDialect"),
+    "postgresql": ("postgresql", "PostgreSQLDialect"),
+    "mysql": ("mysql", "MySQLDialect"),
+    "mariadb": ("mysql", "MySQLDialect"),
 }
 
 
 def dialect_for(engine: sa.Engine) -> Dialect:
-    cls = _BY_NAME.get(engine.dialect.name)
-    if cls is None:
+    found = _MODULES.get(engine.dialect.name)
+    if found is None:
         raise InvalidInput(f"unsupported database engine {engine.dialect.name!r}")
+    module = importlib.import_module(f"{__name__}.{found[0]}")
+    cls: type[Dialect] = getattr(module, found[1])
     return cls(engine)
 
 

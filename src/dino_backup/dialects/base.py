@@ -18,6 +18,14 @@ from .limits import Fitter, chain, decimal_places, fraction_digits, type_params
 _PLAIN = {str, int, float, bool, type(None), bytes}
 
 
+class RowByRow(Exception):
+    """The database cannot encode a table's rows itself (json_lines): read it row by row."""
+
+    def __init__(self, table: str) -> None:
+        super().__init__(table)
+        self.table = table
+
+
 class Dialect:
     name = "generic"
     batch_size = 5000
@@ -93,6 +101,14 @@ class Dialect:
         # Through the result, not its DBAPI cursor: SQLAlchemy buffers the first rows.
         while batch := result.fetchmany(self.batch_size):
             yield batch
+
+    def json_lines(
+        self, conn: sa.Connection, table: TableSpec, columns: Sequence[str]
+    ) -> Iterator[bytes] | None:
+        """Blocks of the rows as JSON Lines written by the database itself (as
+        values.encode_row would write them), or None where it cannot; may raise RowByRow
+        part-way through, when a value turns out to need Python's encoding."""
+        return None
 
     def copy_kinds(
         self, conn: sa.Connection, table: TableSpec, columns: Sequence[str]
