@@ -41,3 +41,4 @@ def test_reading_a_highly_compressed_table_stays_bounded(codec_name: str) -> Non
         tracemalloc.stop()
     assert rows == ROWS
     assert peak < LIMIT, f"peak {peak / 2**20:.0f} MiB"
+

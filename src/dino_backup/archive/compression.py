@@ -127,7 +127,9 @@ class ZstdCodec(Codec):
     trailer_size = 8 + _PAYLOAD.size
     _SKIPPABLE = 0x184D2A5D
 
-    def __init__(self, level: int = 3, threads: int = 0) -> None:
+    # Level 1: on DINO's data 1.5% larger than level 3 for 30% less CPU, and compression is
+    # what a backup's second thread spends its time on.
+    def __init__(self, level: int = 1, threads: int = 0) -> None:
         # Frame checksums: a flipped bit in compressed data fails decompression itself.
         self._cctx = zstandard.ZstdCompressor(level=level, threads=threads, write_checksum=True)
 

@@ -22,14 +22,38 @@ _STOP = None
 _SWITCH_INTERVAL = 0.0005
 
 
+class _SwitchInterval:
+    """Lowered while any worker runs; the interpreter's own value back after the last."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._users = 0
+        self._saved = sys.getswitchinterval()
+
+    def lower(self) -> None:
+        with self._lock:
+            if self._users == 0:
+                self._saved = sys.getswitchinterval()
+                sys.setswitchinterval(min(self._saved, _SWITCH_INTERVAL))
+            self._users += 1
+
+    def restore(self) -> None:
+        with self._lock:
+            self._users -= 1
+            if self._users == 0:
+                sys.setswitchinterval(self._saved)
+
+
+_SWITCHING = _SwitchInterval()
+
+
 class SerialWorker:
     def __init__(self, depth: int = 4) -> None:
         self._tasks: queue.Queue[tuple[Callable[..., Any], tuple[Any, ...]] | None] = (
             queue.Queue(maxsize=depth)
         )
         self._error: BaseException | None = None
-        self._interval = sys.getswitchinterval()
-        sys.setswitchinterval(min(self._interval, _SWITCH_INTERVAL))
+        _SWITCHING.lower()
         self._thread = threading.Thread(target=self._run, name="dino-archive-writer", daemon=True)
         self._thread.start()
 
@@ -68,4 +92,4 @@ class SerialWorker:
         if self._thread.is_alive():
             self._tasks.put(_STOP)
             self._thread.join()
-            sys.setswitchinterval(self._interval)
+            _SWITCHING.restore()

@@ -73,7 +73,8 @@ class BackupCreator:
         tables = dependency_order([specs[n] for n in names])
         key = self.ctx.require_key() if options.encrypt else None
         backup_id = backup_id or new_backup_id()
-        codec = get_codec(options.codec_name)  # one thread: with workers, memory grows with a table
+        # No zstd worker threads (their memory grew with a table): the writer's thread overlaps.
+        codec = get_codec(options.codec_name)
         name = archive_name(backup_id, codec.extension + (".enc" if key else ""))
         try:
             digest, counts, sums = self._write_all(backup_id, name, tables, codec, options, key)
