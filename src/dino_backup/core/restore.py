@@ -53,7 +53,9 @@ class Restorer:
         started = time.monotonic()
         meta = self.ctx.catalog.load(options.backup_id)
         self._guard_anonymized(meta, options)
-        with verified_archive(self.ctx, meta) as reader:
+        # Each section's SHA-256 and count are checked as it is loaded, inside the
+        # transaction: no need to decompress everything twice.
+        with verified_archive(self.ctx, meta, sections=False) as reader:
             names = select_for_restore(
                 reader.tables,
                 self.ctx.groups,
@@ -264,12 +266,12 @@ class Restorer:
         foreign-key work done once per table afterwards where the engine allows."""
         planner = Planner(conn, self.dialect, strategy)
         plans = {}
+        with self.dialect.bulk_load(conn, [m.target for m in matches]):
+            rows = {m.name: loader.load(conn, m, m.name) for m in matches}
         for m in matches:
-            with self.dialect.bulk_load(conn, m.target):
-                rows = loader.load(conn, m, m.name)
             self.dialect.after_restore(conn, m.target)
             target = PlanTarget(m.target, m.name, m.key, tuple(m.columns))
-            plans[m.name] = _by_strategy(planner.loaded(target, rows), strategy)
+            plans[m.name] = _by_strategy(planner.loaded(target, rows[m.name]), strategy)
         return plans
 
     def _plan(
@@ -379,7 +381,7 @@ class Restorer:
         src = self.dialect.column_list(m.columns, prefix="s.")
         sql = f"INSERT INTO {table} ({cols}) SELECT {src} FROM {staging} s"
         if self._all_empty(conn, [m]):  # (replace may have emptied it) every row is new
-            with self.dialect.bulk_load(conn, m.target):
+            with self.dialect.bulk_load(conn, [m.target]):
                 return int(conn.exec_driver_sql(sql).rowcount)
         if m.key:
             match = self._key_join(m, table, "s")

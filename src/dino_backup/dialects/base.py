@@ -201,9 +201,9 @@ class Dialect:
         raise NotImplementedError
 
     @contextmanager
-    def bulk_load(self, conn: sa.Connection, table: TableSpec) -> Iterator[None]:
-        """Around loading rows into `table` while it is empty: engines that can build
-        indexes and check foreign keys faster once afterwards than per row do so."""
+    def bulk_load(self, conn: sa.Connection, tables: Sequence[TableSpec]) -> Iterator[None]:
+        """Around loading rows into `tables` while they are empty: engines that can build
+        keys and indexes and check foreign keys faster once afterwards than per row do so."""
         yield
 
     def after_restore(self, conn: sa.Connection, table: TableSpec) -> None:

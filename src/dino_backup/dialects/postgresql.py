@@ -54,10 +54,20 @@ _COPY_KINDS = {
 }
 _COPY_BATCH = 5000  # rows per block handed on
 
-# What a load into an empty table can build once afterwards instead of row by row (as
-# pg_restore does): plain indexes and foreign keys, each with the exact DDL to recreate it.
-# Constraint indexes (primary key, unique) stay; so does anything with a comment.
+# What loading empty tables can build once afterwards instead of row by row (as pg_restore
+# does), each with the exact DDL to create it again: primary keys and unique constraints
+# ("key"; kept when a foreign key from a table not being loaded needs them), plain indexes
+# and foreign keys. Anything with a comment stays, so no comment is lost.
 _DEFERRABLE = """
+SELECT 'key', quote_ident(k.conname), pg_get_constraintdef(k.oid)
+FROM pg_constraint k
+WHERE k.conrelid = %(table)s::regclass AND k.contype IN ('p', 'u')
+  AND obj_description(k.oid, 'pg_constraint') IS NULL
+  AND NOT EXISTS (
+    SELECT 1 FROM pg_constraint r
+    WHERE r.contype = 'f' AND r.conindid = k.conindid
+      AND NOT r.conrelid = ANY(%(loaded)s::regclass[]))
+UNION ALL
 SELECT 'index', quote_ident(n.nspname) || '.' || quote_ident(c.relname),
        pg_get_indexdef(i.indexrelid)
 FROM pg_index i
@@ -72,6 +82,7 @@ FROM pg_constraint
 WHERE conrelid = %(table)s::regclass AND contype = 'f'
   AND obj_description(oid, 'pg_constraint') IS NULL
 """
+_BUILD_ORDER = ("key", "index", "foreign key")  # foreign keys need their keys back
 
 _SEQUENCES = """
 SELECT pg_get_serial_sequence(%(table)s, a.attname), quote_ident(a.attname)
@@ -93,6 +104,16 @@ def _expect(result: Any, status: ExecStatus) -> None:
     if result is None or result.status != status:
         message = result.error_message.decode(errors="replace") if result else "no result"
         raise psycopg.DatabaseError(message.strip() or f"COPY ended with status {status}")
+
+
+def _drop(kind: str, table: str, item: str) -> str:
+    if kind == "index":
+        return f"DROP INDEX {item}"
+    return f"ALTER TABLE {table} DROP CONSTRAINT {item}"
+
+
+def _add(table: str, constraint: str, definition: str) -> str:
+    return f"ALTER TABLE {table} ADD CONSTRAINT {constraint} {definition}"
 
 
 class PostgreSQLDialect(Dialect):
@@ -192,17 +213,20 @@ class PostgreSQLDialect(Dialect):
         conn.exec_driver_sql(f"DROP TABLE IF EXISTS pg_temp.{self.quote(staging)}")
 
     @contextmanager
-    def bulk_load(self, conn: sa.Connection, table: TableSpec) -> Iterator[None]:
-        name = self.quote(table.name)
-        deferred = conn.exec_driver_sql(_DEFERRABLE, {"table": name}).fetchall()
-        alter = f"ALTER TABLE {name}"
-        for kind, item, _ in deferred:
-            drop = f"DROP INDEX {item}" if kind == "index" else f"{alter} DROP CONSTRAINT {item}"
-            conn.exec_driver_sql(drop)
+    def bulk_load(self, conn: sa.Connection, tables: Sequence[TableSpec]) -> Iterator[None]:
+        loaded = [self.quote(t.name) for t in tables]
+        deferred: dict[str, list[tuple[str, str, str]]] = {kind: [] for kind in _BUILD_ORDER}
+        for name in loaded:
+            found = conn.exec_driver_sql(_DEFERRABLE, {"table": name, "loaded": loaded})
+            for kind, item, ddl in found:
+                deferred[kind].append((name, item, ddl))
+        for kind in reversed(_BUILD_ORDER):  # foreign keys first: they depend on keys
+            for name, item, _ in deferred[kind]:
+                conn.exec_driver_sql(_drop(kind, name, item))
         yield
-        for kind, item, ddl in deferred:  # indexes first: foreign keys are then checked once
-            index = kind == "index"
-            conn.exec_driver_sql(ddl if index else f"{alter} ADD CONSTRAINT {item} {ddl}")
+        for kind in _BUILD_ORDER:
+            for name, item, ddl in deferred[kind]:
+                conn.exec_driver_sql(ddl if kind == "index" else _add(name, item, ddl))
 
     def after_restore(self, conn: sa.Connection, table: TableSpec) -> None:
         """Move serial / identity sequences past the restored keys (never backwards)."""
