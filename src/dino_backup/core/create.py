@@ -49,6 +49,7 @@ class BackupCreator:
         self.ctx = ctx
         self.progress = progress
         self.anonymizer: Anonymizer | None = None
+        self._row_by_row: set[str] = set()  # tables the database could not encode itself
 
     def run(
         self,
@@ -121,7 +122,7 @@ class BackupCreator:
         """Write the archive; again from the start, with a table read row by row, if the
         database could not encode that table's values itself (nothing of a failed attempt
         is kept: the file is only renamed into place when complete)."""
-        self._row_by_row: set[str] = set()
+        self._row_by_row.clear()
         while True:
             try:
                 return self._write(backup_id, name, tables, codec, options, key)
@@ -182,18 +183,12 @@ class BackupCreator:
         self, conn: sa.Connection, writer: ArchiveWriter, table: TableSpec, total: int
     ) -> dict[str, Any]:
         columns = table.column_names
-        dialect = self.ctx.dialect
         # Anonymizing changes values, so it needs them decoded: row by row.
         native = not self.anonymizer and table.name not in self._row_by_row
-        kinds = dialect.copy_kinds(conn, table, columns) if native else None
+        kinds = self.ctx.dialect.copy_kinds(conn, table, columns) if native else None
         section = writer.table(table.name, columns, kinds)
         self.progress(table.name, 0, total)
-        blocks = dialect.json_lines(conn, table, columns) if native and kinds is None else None
-        if kinds is not None:
-            blocks = dialect.copy_out(conn, table, columns)
-        elif blocks is None:
-            blocks = (encode_batch(rows) for rows in self._rows(conn, table, columns))
-        for block in blocks:
+        for block in self._blocks(conn, table, columns, native, kinds):
             section.write_lines([block])
             self.progress(table.name, section.rows, total)
         if section.rows != total:  # same snapshot, so the counts must agree exactly
@@ -201,6 +196,24 @@ class BackupCreator:
                 f"read {section.rows} rows of {table.name}, but the snapshot holds {total}"
             )
         return section.close()
+
+    def _blocks(
+        self,
+        conn: sa.Connection,
+        table: TableSpec,
+        columns: list[str],
+        native: bool,
+        kinds: list[str] | None,
+    ) -> Iterator[bytes]:
+        """The rows as encoded blocks: the server's COPY text (kinds given), JSON Lines the
+        database writes itself, or else Python's encoding of the driver's rows."""
+        dialect = self.ctx.dialect
+        if kinds is not None:
+            return dialect.copy_out(conn, table, columns)
+        lines = dialect.json_lines(conn, table, columns) if native else None
+        if lines is not None:
+            return lines
+        return (encode_batch(rows) for rows in self._rows(conn, table, columns))
 
     def _rows(
         self, conn: sa.Connection, table: TableSpec, columns: list[str]
