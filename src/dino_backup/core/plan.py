@@ -231,3 +231,16 @@ def _unique_name(t: PlanTarget, columns: Sequence[str]) -> str:
 def _json_key(row: Sequence[Any]) -> Any:
     values = [v if isinstance(v, str | int | float | type(None)) else str(v) for v in row]
     return values[0] if len(values) == 1 else values
+
+
+def by_strategy(plan: TablePlan, strategy: str) -> TablePlan:
+    """What the strategy makes of the plan: only replace deletes; skip and fail keep
+    differing rows (conflicting) instead of updating them."""
+    if strategy != "replace":
+        plan.delete = 0
+        plan.samples.pop("delete", None)
+    if strategy in ("skip", "fail"):
+        plan.conflicting, plan.update = plan.update, 0
+        plan.conflicting_columns, plan.changed_columns = plan.changed_columns, []
+        plan.samples["conflicting"] = plan.samples.pop("update", [])
+    return plan

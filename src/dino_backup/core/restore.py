@@ -8,7 +8,7 @@ first, updates and inserts parents first. The database's own foreign keys stay o
 it declares (ON DELETE CASCADE, RESTRICT) is honoured, and any error rolls everything back.
 
 When every table restored is empty, the plan can only be "insert every row": a real restore
-then loads the rows straight into the tables, without staging (loading.py).
+then loads the rows straight into the tables, without staging (direct_load.py).
 """
 
 from __future__ import annotations
@@ -24,10 +24,11 @@ from ..schema.reflect import TableSpec, dependency_order, reflect_tables
 from .context import Context, ProgressFn, no_progress
 from .convert import ConversionLog
 from .create import BackupCreator
+from .direct_load import all_empty, can_load_directly, load_directly
 from .loading import RowLoader
 from .missing_tables import create_tables, drop_tables
 from .options import BackupOptions, RestoreOptions
-from .plan import Planner, PlanTarget, TablePlan
+from .plan import Planner, PlanTarget, TablePlan, by_strategy
 from .plan_checks import refuse_forbidden, refuse_keyless, summarize
 from .schema_match import TableMatch, match_table
 from .selection import select_for_restore
@@ -204,8 +205,9 @@ class Restorer:
         try:
             with self.dialect.write_transaction() as conn:
                 loader = RowLoader(self.dialect, reader, self.progress)
-                if not options.dry_run and self._direct(conn, matches):
-                    return self._load_directly(conn, loader, matches, options.conflict), warnings
+                if not options.dry_run and can_load_directly(conn, self.dialect, matches):
+                    plans = load_directly(conn, self.dialect, loader, matches, options.conflict)
+                    return plans, warnings
                 try:
                     for m in matches:
                         self._stage(conn, loader, m)
@@ -246,34 +248,6 @@ class Restorer:
         loader.load(conn, m, staging)
         self.dialect.index_staging(conn, staging, m.key)
 
-    def _direct(self, conn: sa.Connection, matches: list[TableMatch]) -> bool:
-        """Load without staging: every table empty, and every parent among them (a parent
-        outside could lack rows; staging finds and names those before anything is written)."""
-        names = {m.name for m in matches}
-        parents = {fk.referred_table for m in matches for fk in m.target.foreign_keys}
-        return parents <= names and self._all_empty(conn, matches)
-
-    def _all_empty(self, conn: sa.Connection, matches: list[TableMatch]) -> bool:
-        q = self.dialect.quote
-        sql = "SELECT 1 FROM {} LIMIT 1"
-        return all(conn.exec_driver_sql(sql.format(q(m.name))).first() is None for m in matches)
-
-    def _load_directly(
-        self, conn: sa.Connection, loader: RowLoader, matches: list[TableMatch], strategy: str
-    ) -> dict[str, TablePlan]:
-        """Every table empty: the plan is to insert every row, whatever the strategy, so the
-        rows go straight into the tables (no staging), parents first, with index and
-        foreign-key work done once per table afterwards where the engine allows."""
-        planner = Planner(conn, self.dialect, strategy)
-        plans = {}
-        with self.dialect.bulk_load(conn, [m.target for m in matches]):
-            rows = {m.name: loader.load(conn, m, m.name) for m in matches}
-        for m in matches:
-            self.dialect.after_restore(conn, m.target)
-            target = PlanTarget(m.target, m.name, m.key, tuple(m.columns))
-            plans[m.name] = _by_strategy(planner.loaded(target, rows[m.name]), strategy)
-        return plans
-
     def _plan(
         self,
         conn: sa.Connection,
@@ -294,7 +268,7 @@ class Restorer:
             plan.unique_conflicts = planner.unique_conflicts(pt)
             if strategy == "replace":
                 plan.cascades = planner.cascades(pt, _children_outside(targets, m.name, pts))
-            plans[m.name] = _by_strategy(plan, strategy)
+            plans[m.name] = by_strategy(plan, strategy)
         return plans
 
     # -- applying ------------------------------------------------------------------
@@ -380,7 +354,7 @@ class Restorer:
         cols = self.dialect.column_list(m.columns)
         src = self.dialect.column_list(m.columns, prefix="s.")
         sql = f"INSERT INTO {table} ({cols}) SELECT {src} FROM {staging} s"
-        if self._all_empty(conn, [m]):  # (replace may have emptied it) every row is new
+        if all_empty(conn, self.dialect, [m]):  # (replace may have emptied it) all rows are new
             with self.dialect.bulk_load(conn, [m.target]):
                 return int(conn.exec_driver_sql(sql).rowcount)
         if m.key:
@@ -417,19 +391,6 @@ class Restorer:
 
 def reader_counts(meta: dict[str, Any], plans: dict[str, TablePlan]) -> dict[str, int]:
     return {name: int(meta["recordCounts"][name]) for name in plans}
-
-
-def _by_strategy(plan: TablePlan, strategy: str) -> TablePlan:
-    """What the strategy makes of the plan: only replace deletes; skip and fail keep
-    differing rows (conflicting) instead of updating them."""
-    if strategy != "replace":
-        plan.delete = 0
-        plan.samples.pop("delete", None)
-    if strategy in ("skip", "fail"):
-        plan.conflicting, plan.update = plan.update, 0
-        plan.conflicting_columns, plan.changed_columns = plan.changed_columns, []
-        plan.samples["conflicting"] = plan.samples.pop("update", [])
-    return plan
 
 
 def _referenced(targets: dict[str, TableSpec], table: str) -> set[str]:
