@@ -76,9 +76,12 @@ class ArchiveReader:
         except KeyError:
             raise NotFound(f"table {name!r} is not in this backup") from None
 
-    def iter_blocks(self, name: str) -> Iterator[bytes]:
+    def iter_blocks(
+        self, name: str, rows_read: Callable[[int], None] | None = None
+    ) -> Iterator[bytes]:
         """Row lines of one table, in blocks of whole lines (each ends with a newline);
-        the count and SHA-256 are checked when exhausted."""
+        the count and SHA-256 are checked when exhausted. `rows_read` hears the running
+        count after each block."""
         entry = self.table_entry(name)
         sha = hashlib.sha256()
         rows = 0
@@ -96,6 +99,8 @@ class ArchiveReader:
             if data:
                 rows += data.count(b"\n")
                 yield data
+                if rows_read is not None:
+                    rows_read(rows)
         if pending or first:
             raise IntegrityError(f"table {name!r}: section ends mid-line")
         self._check_digest(name, entry, sha.hexdigest(), rows)

@@ -8,8 +8,9 @@ Only the metadata makes a backup listed, so any failure before it leaves nothing
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
@@ -33,6 +34,7 @@ from .selection import select_for_backup
 
 _BYTES_PER_VALUE_ESTIMATE = 6  # compressed JSON; generous, so the pre-check errs on the safe side
 METADATA_VERSION = "1.0"
+_Written = tuple[str, dict[str, int], dict[str, dict[str, Any]]]  # digest, rows, sections
 
 
 def _db_error(exc: Exception) -> DatabaseUnreachable:
@@ -78,7 +80,8 @@ class BackupCreator:
         codec = get_codec(options.codec_name)
         name = archive_name(backup_id, codec.extension + (".enc" if key else ""))
         try:
-            digest, counts, sums = self._write_all(backup_id, name, tables, codec, options, key)
+            write = partial(self._write, backup_id, name, tables, codec, options, key)
+            digest, counts, sums = self._write_all(write)
         except (sa.exc.SQLAlchemyError, self.ctx.engine.dialect.loaded_dbapi.Error) as exc:
             raise _db_error(exc) from None
         try:
@@ -110,22 +113,14 @@ class BackupCreator:
                 pass  # `cleanup` removes it later; the original error matters more
 
     # -- writing ---------------------------------------------------------------
-    def _write_all(
-        self,
-        backup_id: str,
-        name: str,
-        tables: list[TableSpec],
-        codec: Codec,
-        options: BackupOptions,
-        key: bytes | None,
-    ) -> tuple[str, dict[str, int], dict[str, dict[str, Any]]]:
+    def _write_all(self, write: Callable[[], _Written]) -> _Written:
         """Write the archive; again from the start, with a table read row by row, if the
         database could not encode that table's values itself (nothing of a failed attempt
         is kept: the file is only renamed into place when complete)."""
         self._row_by_row.clear()
         while True:
             try:
-                return self._write(backup_id, name, tables, codec, options, key)
+                return write()
             except RowByRow as exc:
                 self._row_by_row.add(exc.table)
 
@@ -137,7 +132,7 @@ class BackupCreator:
         codec: Codec,
         options: BackupOptions,
         key: bytes | None,
-    ) -> tuple[str, dict[str, int], dict[str, dict[str, Any]]]:
+    ) -> _Written:
         with self.ctx.dialect.snapshot() as conn, ExitStack() as stack:
             totals = self._pre_check(conn, tables)
             raw = stack.enter_context(self.ctx.storage.open_write(name))

@@ -7,7 +7,6 @@ types (convert.py) and bound by the driver.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import sqlalchemy as sa
@@ -30,7 +29,8 @@ class RowLoader:
         total = int(self.reader.tables[m.name]["rows"])
         self.progress(m.name, 0, total)
         if self._copies_unchanged(m):
-            self.dialect.copy_in(conn, into, m.columns, self._counted(m.name, total))
+            blocks = self.reader.iter_blocks(m.name, lambda n: self.progress(m.name, n, total))
+            self.dialect.copy_in(conn, into, m.columns, blocks)
             return total
         done = 0
         for batch in self.reader.iter_batches(m.name):
@@ -48,13 +48,6 @@ class RowLoader:
         width = len(self.reader.table_entry(m.name)["schema"]["columns"])
         identity = m.source_indexes == list(range(width))
         return identity and all(c is None for c in m.converters)
-
-    def _counted(self, name: str, total: int) -> Iterator[bytes]:
-        done = 0
-        for block in self.reader.iter_blocks(name):
-            yield block
-            done += block.count(b"\n")
-            self.progress(name, done, total)
 
     def _convert(self, row: list[Any], m: TableMatch) -> list[Any]:
         out = [row[i] for i in m.source_indexes]

@@ -190,11 +190,16 @@ class PostgreSQLDialect(Dialect):
     def copy_in(
         self, conn: sa.Connection, table: str, columns: Sequence[str], blocks: Iterable[bytes]
     ) -> None:
-        driver: Any = conn.connection.driver_connection
-        sql = f"COPY {self.quote(table)} ({self.column_list(columns)}) FROM STDIN"
-        with _driver_errors(sql), driver.cursor() as cursor, cursor.copy(sql) as copy:
+        with self._copy_from(conn, table, columns) as copy:
             for block in blocks:
                 copy.write(block)
+
+    @contextmanager
+    def _copy_from(self, conn: sa.Connection, table: str, columns: Sequence[str]) -> Iterator[Any]:
+        driver: Any = conn.connection.driver_connection  # the psycopg connection
+        sql = f"COPY {self.quote(table)} ({self.column_list(columns)}) FROM STDIN"
+        with _driver_errors(sql), driver.cursor() as cursor, cursor.copy(sql) as copy:
+            yield copy
 
     def create_staging(
         self,
@@ -246,9 +251,7 @@ class PostgreSQLDialect(Dialect):
     ) -> None:
         # COPY, not INSERT: one stream per batch instead of a statement per row, several
         # times faster; the server parses each value's text by the column's type.
-        driver: Any = conn.connection.driver_connection  # the psycopg connection
-        sql = f"COPY {self.quote(table)} ({self.column_list(columns)}) FROM STDIN"
-        with _driver_errors(sql), driver.cursor() as cursor, cursor.copy(sql) as copy:
+        with self._copy_from(conn, table, columns) as copy:
             for row in rows:
                 copy.write_row(row)
 

@@ -41,6 +41,20 @@ def _affinity(declared: str) -> str:
     return "numeric"
 
 
+def _batches(conn: sa.Connection, sql: str, size: int) -> Iterator[Sequence[Any]]:
+    """Rows of `sql` from the driver's own cursor: SQLAlchemy's result layer costs a fifth of
+    a backup here, and sqlite3 has no server-side buffering for it to hide."""
+    dbapi = conn.connection.dbapi_connection
+    assert dbapi is not None
+    cursor = dbapi.cursor()
+    try:
+        cursor.execute(sql)
+        while batch := cursor.fetchmany(size):
+            yield batch
+    finally:
+        cursor.close()
+
+
 class SQLiteDialect(Dialect):
     name = "sqlite"
 
@@ -76,17 +90,8 @@ class SQLiteDialect(Dialect):
     def stream_rows(
         self, conn: sa.Connection, table: TableSpec, columns: Sequence[str]
     ) -> Iterator[Sequence[Sequence[Any]]]:
-        # The driver's own cursor: SQLAlchemy's result layer costs a fifth of a backup here,
-        # and sqlite3 has no server-side buffering for it to hide.
-        dbapi = conn.connection.dbapi_connection
-        assert dbapi is not None
-        cursor = dbapi.cursor()
-        try:
-            cursor.execute(f"SELECT {self.column_list(columns)} FROM {self.quote(table.name)}")
-            while batch := cursor.fetchmany(self.batch_size):
-                yield batch
-        finally:
-            cursor.close()
+        sql = f"SELECT {self.column_list(columns)} FROM {self.quote(table.name)}"
+        return _batches(conn, sql, self.batch_size)
 
     def json_lines(
         self, conn: sa.Connection, table: TableSpec, columns: Sequence[str]
@@ -110,12 +115,8 @@ class SQLiteDialect(Dialect):
 
     @staticmethod
     def _json_blocks(conn: sa.Connection, sql: str, table: str) -> Iterator[bytes]:
-        dbapi = conn.connection.dbapi_connection
-        assert dbapi is not None
-        cursor = dbapi.cursor()
         try:
-            cursor.execute(sql)
-            while batch := cursor.fetchmany(_JSON_BATCH):
+            for batch in _batches(conn, sql, _JSON_BATCH):
                 lines = [r[0] for r in batch]
                 lines.append("")  # so the block ends with a newline
                 yield "\n".join(lines).encode()
@@ -123,8 +124,6 @@ class SQLiteDialect(Dialect):
             if "BLOB" not in str(exc):
                 raise
             raise RowByRow(table) from None
-        finally:
-            cursor.close()
 
     @contextmanager
     def write_transaction(self) -> Iterator[sa.Connection]:
