@@ -211,6 +211,17 @@ def test_flipped_byte_in_a_chunk_names_the_chunk(archive: Path, chunk: int, wher
         decrypt_file(archive)
 
 
+@pytest.mark.parametrize("chunk", [0, 4])
+def test_authenticate_checks_every_chunk_not_only_those_read(archive: Path, chunk: int) -> None:
+    with archive.open("rb") as fh:
+        crypto.authenticate(fh, KEY)
+    flip_byte(archive, chunk_offset(chunk) + 9)
+    with archive.open("rb") as fh:
+        DecryptingReader(fh, KEY)  # opening checks the final chunk only
+        with pytest.raises(IntegrityError, match=f"authentication failed at chunk {chunk} "):
+            crypto.authenticate(fh, KEY)
+
+
 @pytest.mark.parametrize("chunks_kept", [0, 1, 5, LAST])
 def test_truncation_at_a_chunk_boundary_is_detected_on_open(
     archive: Path, chunks_kept: int

@@ -13,7 +13,9 @@ from roundtrip_support import backup, manager, restore
 
 from dino_backup.archive.values import decode_row, encode_batch
 from dino_backup.dialects.base import RowByRow
-from dino_backup.dialects.sqlite import SQLiteDialect
+from dino_backup.dialects.sqlite import _CHUNK_BYTES as CHUNK_BYTES
+from dino_backup.dialects.sqlite import _JSON_BATCH as JSON_BATCH
+from dino_backup.dialects.sqlite import SQLiteDialect, _has_rowid
 from dino_backup.schema.reflect import reflect_tables
 
 DDL = "CREATE TABLE mixed (id INTEGER PRIMARY KEY, n NUMERIC, t TEXT, d DATETIME, v VARCHAR(9))"
@@ -26,6 +28,8 @@ ROWS: list[tuple[Any, ...]] = [
     (6, "12.5 kg", "a\nb\r\n", 0, -1),
 ]
 COLUMNS = ("id", "n", "t", "d", "v")
+
+
 def _database(tmp_path: Path, rows: list[tuple[Any, ...]]) -> str:
     path = tmp_path / "mixed.db"
     with sqlite3.connect(path) as db:
@@ -34,10 +38,10 @@ def _database(tmp_path: Path, rows: list[tuple[Any, ...]]) -> str:
     return f"sqlite:///{path}"
 
 
-def _both_ways(url: str) -> tuple[list[Any], list[Any]]:
+def _both_ways(url: str, table: str = "mixed") -> tuple[list[Any], list[Any]]:
     engine = sa.create_engine(url)
     dialect = SQLiteDialect(engine)
-    spec = reflect_tables(engine)["mixed"]
+    spec = reflect_tables(engine)[table]
     with dialect.snapshot() as conn:
         blocks = dialect.json_lines(conn, spec, spec.column_names)
         assert blocks is not None
@@ -96,3 +100,54 @@ def test_tables_with_blob_or_real_columns_are_read_row_by_row(tmp_path: Path) ->
     with dialect.snapshot() as conn:
         assert [dialect.json_lines(conn, specs[t], ["id", "x"]) for t in "abc"] == [None] * 3
     engine.dispose()
+
+
+ROWIDS = [-(2**63), -5, 0, 3, *range(10, 2 * JSON_BATCH + 10, 1), 2**62, 2**63 - 1]
+
+
+@pytest.mark.parametrize(
+    ("ddl", "chunked"),
+    [
+        ("CREATE TABLE many (id INTEGER PRIMARY KEY, t TEXT)", True),  # rowid alias
+        ("CREATE TABLE many (k INTEGER, t TEXT)", True),  # hidden rowid
+        ("CREATE TABLE many (id INTEGER PRIMARY KEY, t TEXT) WITHOUT ROWID", False),
+        ('CREATE TABLE many (id INTEGER, t TEXT, "rowid" TEXT, "OID" TEXT)', False),
+    ],
+)
+def test_every_row_once_whether_read_in_chunks_or_not(
+    tmp_path: Path, ddl: str, chunked: bool
+) -> None:
+    path = tmp_path / "many.db"
+    with sqlite3.connect(path) as db:
+        db.execute(ddl)
+        columns = [r[1] for r in db.execute("PRAGMA table_info(many)")]
+        values = ", ".join("?" * len(columns))
+        db.executemany(
+            f"INSERT INTO many VALUES ({values})",
+            [(i, f"row {i}", *[f"r{i}"] * (len(columns) - 2)) for i in ROWIDS],
+        )
+    engine = sa.create_engine(f"sqlite:///{path}")
+    with engine.connect() as conn:
+        assert _has_rowid(conn, reflect_tables(engine)["many"], "many") is chunked
+    engine.dispose()
+    via_sqlite, via_python = _both_ways(f"sqlite:///{path}", "many")
+    assert len(via_sqlite) == len(ROWIDS)
+    assert sorted(map(repr, via_sqlite)) == sorted(map(repr, via_python))
+
+
+def test_wide_rows_come_in_blocks_of_a_few_megabytes(tmp_path: Path) -> None:
+    path = tmp_path / "wide.db"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE wide (id INTEGER PRIMARY KEY, t TEXT)")
+        db.executemany("INSERT INTO wide VALUES (?, ?)", [(i, "w" * 100_000) for i in range(300)])
+    engine = sa.create_engine(f"sqlite:///{path}")
+    dialect = SQLiteDialect(engine)
+    spec = reflect_tables(engine)["wide"]
+    with dialect.snapshot() as conn:
+        blocks = dialect.json_lines(conn, spec, spec.column_names)
+        assert blocks is not None
+        sizes = [(len(b), b.count(b"\n")) for b in blocks]
+    engine.dispose()
+    assert sum(rows for _, rows in sizes) == 300
+    assert len(sizes) > 3
+    assert all(size <= 2 * CHUNK_BYTES for size, _ in sizes[1:])

@@ -77,6 +77,7 @@ def _unpack(payload: bytes) -> tuple[int, int]:
 
 _WRITE_SIZE = 4 << 20  # compressed bytes a zstd writer gathers before writing them
 OUTPUT_BLOCK = 1 << 20  # decompressed bytes handed out at a time: memory stays bounded
+_READ_SIZE = 1 << 18  # compressed bytes zstd asks for at a time
 
 
 def _broken(exc: Exception) -> IntegrityError:
@@ -88,16 +89,17 @@ class _ChunkFile(io.RawIOBase):
 
     def __init__(self, chunks: Iterable[bytes]) -> None:
         self._chunks = iter(chunks)
-        self._pending = b""
+        self._pending = memoryview(b"")  # a view: handing out a part copies nothing else
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: Any) -> int:
         while not self._pending:
-            self._pending = next(self._chunks, b"")
-            if not self._pending:
+            chunk = next(self._chunks, b"")
+            if not chunk:
                 return 0
+            self._pending = memoryview(chunk)
         n = min(len(buffer), len(self._pending))
         buffer[:n] = self._pending[:n]
         self._pending = self._pending[n:]
@@ -142,7 +144,7 @@ class ZstdCodec(Codec):
         # A stream reader hands out at most OUTPUT_BLOCK bytes per read, however well the
         # data compressed. A frame cut short ends early: the section's SHA-256 catches it.
         reader = zstandard.ZstdDecompressor().stream_reader(
-            cast(BinaryIO, _ChunkFile(chunks)), read_size=1 << 16, read_across_frames=False
+            cast(BinaryIO, _ChunkFile(chunks)), read_size=_READ_SIZE, read_across_frames=False
         )
         try:
             while block := reader.read(OUTPUT_BLOCK):

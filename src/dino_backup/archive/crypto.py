@@ -368,6 +368,11 @@ class DecryptingReader(io.RawIOBase):
         self._cached = b""
         super().close()
 
+    def authenticate_all(self) -> None:
+        """Decrypt every chunk (each one's tag checked) without keeping any."""
+        for index in range(self._last + 1):
+            self._decrypt(index)
+
     def _layout(self, body: int) -> None:
         # Every chunk before the last is full; the last holds 0..chunk_size-1 bytes + tag.
         stride = self._chunk_size + TAG_SIZE
@@ -393,6 +398,12 @@ class DecryptingReader(io.RawIOBase):
             raise IntegrityError(
                 f"archive authentication failed at chunk {index} (corrupted or tampered)"
             ) from None
+
+
+def authenticate(raw: RawSource, key: bytes) -> None:
+    """Every chunk of an encrypted archive decrypts with `key` (IntegrityError or WrongKey
+    otherwise)."""
+    DecryptingReader(raw, key).authenticate_all()
 
 
 def _parse_header(header: bytes) -> tuple[int, bytes, bytes]:

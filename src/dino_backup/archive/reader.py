@@ -14,6 +14,7 @@ from . import crypto
 from .compression import Codec, sniff_codec
 from .pgcopy import ENCODING, LineDecoder
 from .pipeline import SerialWorker
+from .readback import Tally
 from .values import decode_row
 from .writer import FORMAT_VERSION, MANIFEST_PREFIX
 
@@ -160,7 +161,7 @@ class ArchiveReader:
         worker = SerialWorker()  # hashes and counts while this thread decompresses
         try:
             for name, entry in self.tables.items():
-                tally = _Tally()
+                tally = Tally()
                 for block in self._section_bytes(entry["offset"], entry["length"]):
                     worker.submit(tally.add, block)
                 worker.drain()
@@ -183,18 +184,6 @@ class ArchiveReader:
             position += entry["length"]
         if position != self.manifest_offset:
             raise IntegrityError("archive has unexpected bytes before the manifest")
-
-
-class _Tally:
-    """SHA-256 and line count of a section's decompressed bytes."""
-
-    def __init__(self) -> None:
-        self.sha = hashlib.sha256()
-        self.lines = 0
-
-    def add(self, block: bytes) -> None:
-        self.sha.update(block)
-        self.lines += block.count(b"\n")
 
 
 def _parse_manifest(data: bytes) -> dict[str, Any]:

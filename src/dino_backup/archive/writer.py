@@ -11,6 +11,7 @@ import orjson
 from .compression import Codec
 from .pgcopy import ENCODING
 from .pipeline import SerialWorker
+from .readback import ReadBack
 
 FORMAT_VERSION = 1
 _LINE = orjson.OPT_APPEND_NEWLINE
@@ -33,8 +34,21 @@ class _CountingWriter:
         self._out.flush()
 
 
+class _Tee:
+    """Compressed bytes to the file and to the section's read-back."""
+
+    def __init__(self, out: _CountingWriter, readback: ReadBack) -> None:
+        self._out = out
+        self._readback = readback
+
+    def write(self, data: bytes) -> int:
+        self._readback.write(data)
+        return self._out.write(data)
+
+
 class TableSection:
-    """One table's rows, compressed as one independent frame (in the writer's thread)."""
+    """One table's rows, compressed as one independent frame (in the writer's thread) and
+    read back as they are written (readback.py)."""
 
     def __init__(
         self,
@@ -48,7 +62,8 @@ class TableSection:
         self._worker = worker
         self._out = out
         self.offset = out.position
-        self._compressor = codec.compressor(out)  # type: ignore[arg-type]
+        self.readback = ReadBack(codec, name)
+        self._compressor = codec.compressor(_Tee(out, self.readback))  # type: ignore[arg-type]
         self._sha = hashlib.sha256()
         self.rows = 0
         self.encoding = encoding
@@ -78,6 +93,7 @@ class TableSection:
     def close(self) -> dict[str, Any]:
         self._hand_off()
         self._worker.call(self._compressor.close)
+        self.readback.finish(self._sha.hexdigest(), self.rows + 1)  # + the header line
         return {
             "offset": self.offset,
             "length": self._out.position - self.offset,
@@ -106,6 +122,7 @@ class ArchiveWriter:
         self._out = _CountingWriter(out)
         self._codec = codec
         self._worker = SerialWorker()
+        self._sections: list[TableSection] = []
         line = orjson.dumps({"dino_backup": {"format": FORMAT_VERSION, **header}}, option=_LINE)
         self._header_sha256 = hashlib.sha256(line).hexdigest()
         _, self._header_length = self._write_section(line)
@@ -115,6 +132,8 @@ class ArchiveWriter:
 
     def __exit__(self, *exc: object) -> None:
         self._worker.close()
+        for section in self._sections:  # those a failure left open
+            section.readback.stop()
 
     def _write_section(self, data: bytes) -> tuple[int, int]:
         start = self._out.position
@@ -128,7 +147,9 @@ class ArchiveWriter:
     ) -> TableSection:
         """A table section: JSON Lines, or COPY text lines when `copy_kinds` are given."""
         encoding = {"encoding": ENCODING, "kinds": copy_kinds} if copy_kinds is not None else {}
-        return TableSection(self._worker, self._out, self._codec, name, columns, encoding)
+        section = TableSection(self._worker, self._out, self._codec, name, columns, encoding)
+        self._sections.append(section)
+        return section
 
     def finish(self, manifest: dict[str, Any]) -> None:
         full = {
