@@ -18,6 +18,7 @@ import orjson
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
+from dino_backup.audit.log import AUDIT_DIR
 from dino_backup.cli import state
 from dino_backup.cli.app import app
 from dino_backup.core.context import Context
@@ -87,13 +88,14 @@ def listed(backup_dir: Path) -> list[dict[str, Any]]:
 
 
 def files_in(backup_dir: Path) -> list[str]:
-    """Every file under the backup folder except the lock file, relative, sorted."""
+    """Every file under the backup folder except the lock file and the audit log (which
+    records failed attempts too: test_cli_audit.py), relative, sorted."""
     if not backup_dir.exists():
         return []
     return sorted(
         str(p.relative_to(backup_dir))
         for p in backup_dir.rglob("*")
-        if p.is_file() and p.name != ".lock"
+        if p.is_file() and p.name != ".lock" and p.parent.name != AUDIT_DIR
     )
 
 

@@ -49,13 +49,20 @@ def verify(as_json: JsonOpt = False) -> None:
     raise typer.Exit(exit_code(IntegrityError()))
 
 
+def _status(entry: dict[str, Any]) -> str:
+    """An HTTP status (API requests) or an exit code (commands)."""
+    if "exitCode" in entry and "status" not in entry:
+        return f"exit {entry['exitCode']}"
+    return str(entry.get("status", "-"))
+
+
 def _line(entry: dict[str, Any]) -> str:
     actor = entry.get("actor") or {}
     who = actor.get("email") or actor.get("cli") or entry.get("credential") or "anonymous"
     parts = [
         str(entry.get("ts", "?")),
         f"#{entry.get('seq', '?')}",
-        f"{entry.get('outcome', '?')}:{entry.get('status', '-')}",
+        f"{entry.get('outcome', '?')}:{_status(entry)}",
         str(entry.get("action", "?")),
         str(entry.get("backupId") or "-"),
         str(who),

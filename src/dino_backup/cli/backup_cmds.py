@@ -10,6 +10,7 @@ from rich.table import Column, Table
 from ..core.options import BackupOptions
 from ..core.selection import parse_table_list
 from ..errors import BackupError
+from .audit_trail import audited
 from .output import confirm, emit, handled, human_size, out, progress_bar
 from .state import manager
 
@@ -37,7 +38,7 @@ def create(
     as_json: JsonOpt = False,
 ) -> None:
     """Take a consistent, compressed, verified backup."""
-    with handled(as_json):
+    with handled(as_json), audited("backup.create") as trail:
         options = BackupOptions(
             include_user_data=not no_user_data,
             include_sessions=include_sessions,
@@ -49,6 +50,7 @@ def create(
         )
         with progress_bar(not as_json) as progress:
             result = manager().create_backup(options, progress)
+        trail.done(result)
     emit(result, as_json, _render_created)
 
 
@@ -171,7 +173,9 @@ def delete(
         mgr = manager()
         mgr.get_backup(backup_id)  # existence first, so a typo is not met with a question
         confirm(f"Delete backup {backup_id}?", yes, as_json)
-        result = mgr.delete_backup(backup_id)
+        with audited("backup.delete", backup_id) as trail:
+            result = mgr.delete_backup(backup_id)
+            trail.done(result)
     emit(result, as_json, lambda r: out.print(r["message"]))
 
 
@@ -183,7 +187,9 @@ def cleanup(
     with handled(as_json):
         mgr = manager()
         confirm(f"Delete backups older than {mgr.ctx.settings.retention_days} days?", yes, as_json)
-        result = mgr.cleanup_old_backups()
+        with audited("backup.cleanup") as trail:
+            result = mgr.cleanup_old_backups()
+            trail.done(result)
     emit(result, as_json, lambda r: out.print(r["message"]))
 
 

@@ -10,6 +10,7 @@ import typer
 from ..archive import crypto
 from ..demo import generate_demo_data
 from ..schema.dino import create_schema
+from .audit_trail import audited
 from .backup_cmds import JsonOpt
 from .output import emit, handled, out
 from .state import manager
@@ -57,8 +58,9 @@ def import_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Store a backup written by the original TypeScript system as a native backup."""
-    with handled(as_json):
+    with handled(as_json), audited("backup.import", file=file.name) as trail:
         result = manager().import_legacy(file)
+        trail.done(result)
     emit(result, as_json, _render_import)
 
 

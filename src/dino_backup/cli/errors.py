@@ -22,6 +22,16 @@ EXIT_CODES: list[tuple[type[BaseException], int]] = [
     (sa.exc.InterfaceError, 9),
 ]
 
+# Errors that refuse an operation (bad input, wrong state) rather than fail it half way.
+REFUSALS: tuple[type[BaseException], ...] = (
+    e.InvalidInput,
+    e.NotFound,
+    e.WrongKey,
+    e.IncompatibleSchema,
+    e.Busy,
+    e.RestoreConflict,
+)
+
 # What `handled` catches: the engine's errors and the untranslated ones above.
 CAUGHT: tuple[type[BaseException], ...] = (e.BackupError, sa.exc.SQLAlchemyError, OSError)
 
@@ -31,6 +41,10 @@ def exit_code(exc: BaseException) -> int:
         if isinstance(exc, cls):
             return code
     return 1
+
+
+def refused(exc: BaseException) -> bool:
+    return isinstance(exc, REFUSALS)
 
 
 def one_line(exc: BaseException) -> str:

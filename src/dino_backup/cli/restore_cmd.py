@@ -10,6 +10,7 @@ from rich.table import Table
 from ..core.options import RestoreOptions
 from ..core.point_in_time import parse_instant
 from ..core.selection import parse_table_list
+from .audit_trail import audited
 from .backup_cmds import JsonOpt
 from .output import confirm, emit, handled, out, progress_bar
 from .state import manager
@@ -66,8 +67,11 @@ def restore(
         if not dry_run:
             which = backup_id or f"the newest backup at or before {at}"
             confirm(f"Restore the selected tables from {which} ({conflict})?", yes, as_json)
-        with progress_bar(not as_json) as progress:
-            result = mgr.restore_from_backup(options, progress)
+        detail = {"dryRun": dry_run, "conflict": conflict, "tables": options.tables}
+        with audited("backup.restore", backup_id, **detail) as trail:
+            with progress_bar(not as_json) as progress:
+                result = mgr.restore_from_backup(options, progress)
+            trail.done(result)
     emit(result, as_json, render_restore)
 
 
