@@ -104,3 +104,17 @@ def test_health_raises_the_seed_alerts(tmp_path: Path) -> None:
     assert "1 backup(s) failed verification" in result["alerts"]
     assert result["health"]["retentionCompliance"]["overdue"] == [stale["backupId"]]
     assert result["health"]["integrityStatus"]["failed"][0]["id"] == broken["id"]
+
+
+def test_health_names_a_backup_whose_metadata_cannot_be_read(tmp_path: Path) -> None:
+    """Unreadable metadata unlists a backup; the health check still counts it as failed."""
+    mgr = make_manager(tmp_path)
+    mgr.create_backup()
+    damaged = mgr.create_backup()["backupId"]
+    (tmp_path / "b" / "metadata" / f"{damaged}.meta.json").write_text("{not json")
+    result = mgr.perform_health_check()
+    assert result["healthy"] is False
+    assert "1 backup(s) failed verification" in result["alerts"]
+    status = result["health"]["integrityStatus"]
+    assert status["verified"] == 1 and result["health"]["totalBackups"] == 1
+    assert status["failed"] == [{"id": damaged, "error": f"metadata of {damaged} is not valid JSON"}]

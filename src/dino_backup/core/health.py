@@ -17,7 +17,10 @@ STORAGE_ALERT_RATIO = 0.8
 def _integrity(ctx: Context, backups: list[dict[str, Any]]) -> dict[str, Any]:
     results = verify_each(ctx, backups)
     failed = [{"id": r["backupId"], "error": r["error"]} for r in results if not r["success"]]
-    return {"verified": len(backups) - len(failed), "failed": failed}
+    verified = len(backups) - len(failed)
+    # Unreadable metadata unlists a backup, but it is still a backup gone bad.
+    failed += [{"id": i, "error": why} for i, why in sorted(ctx.catalog.problems().items())]
+    return {"verified": verified, "failed": failed}
 
 
 def _storage_ratio(ctx: Context) -> float | None:
