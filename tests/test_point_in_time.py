@@ -10,9 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from api_support import ADMIN, World, audit_entries, bearer
 from failure_support import assert_clean_failure, cli_env, invoke_cli, json_out
 from roundtrip_support import dino_database, dispose_all, execute, manager, snapshot
 
+from dino_backup.api.sessions import SessionStore
 from dino_backup.core.context import Context
 from dino_backup.core.create import BackupCreator
 from dino_backup.core.manager import BackupManager
@@ -133,7 +135,35 @@ def test_cli_at(history: dict[str, Any], tmp_path: Path) -> None:
     assert result["backupId"] == history["first"] and result["dryRun"] is False
     assert snapshot(history["engine"]) == history["at_first"]
     both = invoke_cli(["restore", history["first"], "--at", "2026-11-20T10:00:00Z"], env)
-    assert "--at" in assert_clean_failure(both, 2)
+    assert "point in time" in assert_clean_failure(both, 2)
     assert "ISO 8601" in assert_clean_failure(invoke_cli(["restore", "--at", "soon"], env), 2)
     early = invoke_cli(["restore", "--at", "2026-11-20T08:59:59.999Z", "--dry-run"], env)
     assert "no verified backup" in assert_clean_failure(early, 3)
+
+
+def test_api_at(history: dict[str, Any], tmp_path: Path) -> None:
+    store = SessionStore(history["engine"])
+    store.ensure_user(ADMIN, "Admin")
+    token, _ = store.create(ADMIN.lower(), dt.timedelta(hours=1))
+    world = World(history["url"], tmp_path / "b", history["engine"], token, "", "")
+    client = world.client()
+
+    def restore(body: dict[str, Any]) -> Any:
+        return client.post("/api/backup/restore", json=body, headers=bearer(token))
+
+    preview = restore({"at": "2026-11-20T10:00:00Z", "dryRun": True})
+    assert preview.status_code == 200, preview.text
+    assert preview.json()["backupId"] == history["second"]
+    both = restore({"backupId": history["first"], "at": "2026-11-20T10:00:00Z"})
+    assert both.status_code == 400 and "point in time" in both.json()["error"]
+    for bad in ({"at": "soon"}, {"at": ""}, {"at": 1700000000}, {}):
+        assert restore(bad).status_code == 400, bad
+    early = restore({"at": "2026-11-20T08:00:00Z", "dryRun": True})
+    assert early.status_code == 404 and "no verified backup" in early.json()["error"]
+    # Last: restoring the users as they were at T1 also ends this admin's session.
+    done = restore({"at": "2026-11-20T09:59:59.999", "emergencyBackup": False})  # UTC
+    assert done.status_code == 200, done.text
+    assert done.json()["backupId"] == history["first"]
+    assert snapshot(history["engine"]) == history["at_first"]
+    ok = [e["backupId"] for e in audit_entries(world) if e["outcome"] == "ok"]
+    assert ok == [history["second"], history["first"]]

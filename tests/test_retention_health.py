@@ -117,4 +117,5 @@ def test_health_names_a_backup_whose_metadata_cannot_be_read(tmp_path: Path) -> 
     assert "1 backup(s) failed verification" in result["alerts"]
     status = result["health"]["integrityStatus"]
     assert status["verified"] == 1 and result["health"]["totalBackups"] == 1
-    assert status["failed"] == [{"id": damaged, "error": f"metadata of {damaged} is not valid JSON"}]
+    why = f"metadata of {damaged} is not valid JSON"
+    assert status["failed"] == [{"id": damaged, "error": why}]

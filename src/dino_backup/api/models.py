@@ -13,6 +13,7 @@ TableName = Annotated[
     str, StringConstraints(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f]+$")
 ]
 TableList = Annotated[list[TableName], Field(max_length=256)]
+Instant = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 
 
 class _Request(BaseModel):
@@ -38,7 +39,12 @@ class CreateBackupRequest(_Request):
 
 
 class RestoreRequest(_Request):
-    backupId: BackupId
+    backupId: BackupId | None = _opt(None, "The backup to restore; or give `at` instead.")
+    at: Instant | None = _opt(
+        None,
+        "Instead of backupId: restore the newest verified backup taken at or before this "
+        "time (ISO 8601; UTC when no zone is given).",
+    )
     dryRun: bool = _opt(False, "Check and report; change nothing.")
     skipUserData: bool = _opt(False, "Leave user travel data as it is.")
     skipSessions: bool = _opt(False, "Leave sessions, accounts and tokens as they are.")

@@ -10,6 +10,7 @@ from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from ..core.options import BackupOptions, RestoreOptions
+from ..core.point_in_time import parse_instant
 from .auth import bearer_scheme, cookie_scheme
 from .download import archive_stream
 from .errors import error_responses
@@ -98,6 +99,7 @@ async def restore_backup(request: Request, body: Annotated[RestoreRequest, Body(
     request.state.backup_id = body.backupId
     options = RestoreOptions(
         backup_id=body.backupId,
+        at=parse_instant(body.at) if body.at is not None else None,
         dry_run=body.dryRun,
         skip_user_data=body.skipUserData,
         skip_sessions=body.skipSessions,
@@ -107,7 +109,9 @@ async def restore_backup(request: Request, body: Annotated[RestoreRequest, Body(
         emergency_backup=body.emergencyBackup,
         allow_anonymized=body.allowAnonymized,
     )
-    return await run_in_threadpool(services(request).manager.restore_from_backup, options)
+    result = await run_in_threadpool(services(request).manager.restore_from_backup, options)
+    request.state.backup_id = result.get("backupId")  # the one `at` picked, for the audit log
+    return result
 
 
 @router.get(

@@ -61,7 +61,7 @@ class RestoreOptions:
 
     def __post_init__(self) -> None:
         if (self.backup_id is None) == (self.at is None):
-            raise InvalidInput("give either a backup ID or a point in time (--at), not both")
+            raise InvalidInput("give a backup ID or a point in time (at), exactly one of them")
         if self.backup_id is not None:
             validate_backup_id(self.backup_id)
         if self.conflict not in CONFLICT_STRATEGIES:

@@ -16,7 +16,7 @@ def parse_instant(text: str) -> dt.datetime:
         value = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
         raise InvalidInput(
-            f"--at needs an ISO 8601 time such as 2026-11-20T10:00:00Z, got {text[:40]!r}"
+            f"a point in time must be ISO 8601, such as 2026-11-20T10:00:00Z; got {text[:40]!r}"
         ) from None
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
