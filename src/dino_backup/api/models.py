@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic.json_schema import SkipJsonSchema
 
 # The engine's ID pattern (ids.ID_PATTERN) in a form JSON Schema and pydantic both read.
 BACKUP_ID_REGEX = r"^backup_[0-9]{13}_[0-9a-z]{9}$"
@@ -13,7 +14,11 @@ TableName = Annotated[
     str, StringConstraints(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f]+$")
 ]
 TableList = Annotated[list[TableName], Field(max_length=256)]
-Instant = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+Instant = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=64),
+    Field(json_schema_extra={"format": "date-time"}),
+]
 
 
 class _Request(BaseModel):
@@ -39,8 +44,12 @@ class CreateBackupRequest(_Request):
 
 
 class RestoreRequest(_Request):
-    backupId: BackupId | None = _opt(None, "The backup to restore; or give `at` instead.")
-    at: Instant | None = _opt(
+    # Exactly one of the two (documented for clients and generated tests; the engine checks).
+    model_config = ConfigDict(
+        json_schema_extra={"oneOf": [{"required": ["backupId"]}, {"required": ["at"]}]}
+    )
+    backupId: BackupId | SkipJsonSchema[None] = _opt(None, "The backup to restore; or `at`.")
+    at: Instant | SkipJsonSchema[None] = _opt(
         None,
         "Instead of backupId: restore the newest verified backup taken at or before this "
         "time (ISO 8601; UTC when no zone is given).",
