@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from roundtrip_support import dispose_all
 
 PG_ADMIN_URL = os.environ.get("DINO_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 MYSQL_ADMIN_URL = os.environ.get("DINO_TEST_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/test")
@@ -55,6 +56,14 @@ def make_database(kind: str, tmp_path: Path) -> Iterator[str]:
         yield from _server_database(PG_ADMIN_URL, "PostgreSQL")
     else:
         yield from _server_database(MYSQL_ADMIN_URL, "MariaDB")
+
+
+@pytest.fixture(autouse=True)
+def _close_engines() -> Iterator[None]:
+    """Engines the roundtrip helpers opened are closed after each test (no pooled
+    connections keep a server database from being dropped)."""
+    yield
+    dispose_all()
 
 
 @pytest.fixture(params=ENGINES)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -40,11 +39,6 @@ from dino_backup.storage import LocalStorage
 SECRET = "a long random anonymizing secret"
 HASHED = re.compile(r"\Auser-[0-9a-f]{24}@anonymized\.invalid\Z")
 
-
-@pytest.fixture(autouse=True)
-def _close_engines() -> Iterator[None]:
-    yield
-    dispose_all()
 
 
 def manager(url: str, backups: Path, **settings: Any) -> BackupManager:

@@ -18,7 +18,6 @@ from conftest import ENGINES, make_database
 from roundtrip_support import (
     backup,
     dino_database,
-    dispose_all,
     engine_for,
     execute,
     manager,
@@ -51,11 +50,6 @@ _PRISMA_COLUMNS = {
     "VerificationToken": ("expires",),
 }
 
-
-@pytest.fixture(autouse=True)
-def _close_engines() -> Iterator[None]:
-    yield
-    dispose_all()
 
 
 @dataclass

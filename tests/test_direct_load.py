@@ -4,7 +4,6 @@ they were, and a foreign key the rows break still refuses the restore."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,7 +11,6 @@ import sqlalchemy as sa
 from roundtrip_support import (
     backup,
     dino_database,
-    dispose_all,
     execute,
     manager,
     restore,
@@ -31,11 +29,6 @@ WHERE connamespace = 'public'::regnamespace
 ORDER BY 1, 2
 """
 
-
-@pytest.fixture(autouse=True)
-def _close_engines() -> Iterator[None]:
-    yield
-    dispose_all()
 
 
 def _definitions(engine: sa.Engine) -> list[tuple[str, ...]]:

@@ -6,7 +6,6 @@ emergency backup (nothing changed)."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
@@ -16,7 +15,6 @@ from failure_support import cli_env, invoke_cli, json_out
 from roundtrip_support import (
     backup,
     dino_database,
-    dispose_all,
     engine_for,
     manager,
     modify_dino,
@@ -28,12 +26,6 @@ from roundtrip_support import (
 from dino_backup.core.options import RestoreOptions
 from dino_backup.errors import BackupError, IntegrityError
 from dino_backup.schema.dino import DINO_TABLES
-
-
-@pytest.fixture(autouse=True)
-def _close_engines() -> Iterator[None]:
-    yield
-    dispose_all()
 
 
 def test_emergency_backup_undoes_a_restore(db_url: str, tmp_path: Path) -> None:

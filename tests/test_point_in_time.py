@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -12,7 +11,7 @@ from typing import Any
 import pytest
 from api_support import ADMIN, World, audit_entries, bearer
 from failure_support import assert_clean_failure, cli_env, invoke_cli, json_out
-from roundtrip_support import dino_database, dispose_all, execute, manager, snapshot
+from roundtrip_support import dino_database, execute, manager, snapshot
 
 from dino_backup.api.sessions import SessionStore
 from dino_backup.core.context import Context
@@ -28,11 +27,6 @@ T1 = dt.datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 T2 = dt.datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 MS = dt.timedelta(milliseconds=1)
 
-
-@pytest.fixture(autouse=True)
-def _close_engines() -> Iterator[None]:
-    yield
-    dispose_all()
 
 
 def backup_at(mgr: BackupManager, when: dt.datetime, **options: Any) -> str:

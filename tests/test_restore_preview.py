@@ -4,7 +4,6 @@ database; the real restore then does exactly that and reports it in the same sha
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,6 @@ from roundtrip_support import (
     backup,
     column_by_id,
     dino_database,
-    dispose_all,
     execute,
     manager,
     quote,
@@ -29,12 +27,6 @@ from dino_backup.core.options import RestoreOptions
 from dino_backup.core.restore import staging_name
 from dino_backup.errors import BackupError, IncompatibleSchema, RestoreConflict
 from dino_backup.schema.dino import DINO_TABLES, metadata
-
-
-@pytest.fixture(autouse=True)
-def _close_engines() -> Iterator[None]:
-    yield
-    dispose_all()
 
 
 def what_happened(table: str, before: Rows, after: Rows, in_backup: Rows) -> dict[str, Any]:

@@ -5,7 +5,6 @@ rows only in the database, and values of the unique columns `"User".email` and
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,6 @@ from roundtrip_support import (
     backup,
     column_by_id,
     dino_database,
-    dispose_all,
     execute,
     manager,
     restore,
@@ -27,13 +25,6 @@ from roundtrip_support import (
 from dino_backup.core.manager import BackupManager
 from dino_backup.core.options import RestoreOptions
 from dino_backup.errors import IncompatibleSchema, RestoreConflict
-
-
-@pytest.fixture(autouse=True)
-def _close_engines() -> Iterator[None]:
-    yield
-    dispose_all()
-
 
 # Column holding each table's key in `SELECT *` order (VerificationToken: its token).
 KEY_COLUMN = {"User": 0, "Account": 0, "Session": 0, "VerificationToken": 1, "CountryVisit": 0}

@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import json
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from roundtrip_support import (
     backup,
     dino_database,
-    dispose_all,
     execute,
     manager,
     modify_dino,
@@ -26,11 +24,6 @@ from dino_backup.schema.dino import DINO_TABLES
 
 SESSION_TABLES = ("Account", "Session", "VerificationToken")
 
-
-@pytest.fixture(autouse=True)
-def _close_engines() -> Iterator[None]:
-    yield
-    dispose_all()
 
 
 def test_restore_after_wipe_gives_identical_rows(db_url: str, tmp_path: Path) -> None:

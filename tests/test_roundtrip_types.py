@@ -4,7 +4,6 @@ on SQLite mixed storage classes in one column keep their values and `typeof`."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from roundtrip_support import (
     backup,
-    dispose_all,
     engine_for,
     execute,
     manager,
@@ -34,13 +32,6 @@ from types_support import (
     sqlite_value,
     typed_rows,
 )
-
-
-@pytest.fixture(autouse=True)
-def _close_engines() -> Iterator[None]:
-    yield
-    dispose_all()
-
 
 EXAMPLES = settings(
     max_examples=15,

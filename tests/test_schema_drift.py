@@ -5,7 +5,6 @@ restore, and a refusal changes nothing (no row, no table, no emergency backup)."
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,11 +29,6 @@ from dino_backup.schema.dino import metadata as dino_metadata
 
 ROWS = [("g1", "Anvil", 3, "heavy"), ("g2", "Rope", 10, None), ("g3", "Rocket", 1, "fast")]
 
-
-@pytest.fixture(autouse=True)
-def _close_engines() -> Iterator[None]:
-    yield
-    dispose_all()
 
 
 def gadget(*columns: sa.Column[Any]) -> sa.Table:
