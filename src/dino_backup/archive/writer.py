@@ -70,11 +70,12 @@ class TableSection:
         self._pending: list[bytes] = []
         self._pending_size = 0
         head = {"table": name, "columns": columns, **encoding}
-        self._worker.submit(self._emit, orjson.dumps(head, option=_LINE))
+        self._emit(orjson.dumps(head, option=_LINE))
 
     def _emit(self, data: bytes) -> None:
+        # Hashed here, compressed in the writer's thread: compression is the longer job.
         self._sha.update(data)
-        self._compressor.write(data)
+        self._worker.submit(self._compressor.write, data)
 
     def write_lines(self, lines: Iterable[bytes]) -> None:
         """Append encoded row lines (see values.encode_row), preferably a batch at a time."""
@@ -87,7 +88,7 @@ class TableSection:
 
     def _hand_off(self) -> None:
         if self._pending:
-            self._worker.submit(self._emit, b"".join(self._pending))
+            self._emit(b"".join(self._pending))
             self._pending, self._pending_size = [], 0
 
     def close(self) -> dict[str, Any]:
