@@ -110,6 +110,7 @@ ROWIDS = [-(2**63), -5, 0, 3, *range(10, 2 * JSON_BATCH + 10, 1), 2**62, 2**63 -
     [
         ("CREATE TABLE many (id INTEGER PRIMARY KEY, t TEXT)", True),  # rowid alias
         ("CREATE TABLE many (k INTEGER, t TEXT)", True),  # hidden rowid
+        ('CREATE TABLE many (id INTEGER PRIMARY KEY, "t{where}" TEXT)', True),  # braces
         ("CREATE TABLE many (id INTEGER PRIMARY KEY, t TEXT) WITHOUT ROWID", False),
         ('CREATE TABLE many (id INTEGER, t TEXT, "rowid" TEXT, "OID" TEXT)', False),
     ],

@@ -76,11 +76,14 @@ def _json_chunks(conn: sa.Connection, line: str, source: str, table: str) -> Ite
     """JSON lines joined by SQLite itself, a chunk of rows per query in rowid order: one
     Python object per block instead of one per row. The queries share the snapshot; each
     chunk's row count is chosen from the last one's size, so wide rows stay a few MB too."""
-    page = (
-        f"SELECT group_concat(line, char(10)), max(r), count(*) FROM (SELECT {line} AS line, "
-        f"{_ROWID} AS r FROM {source} {{where}} ORDER BY {_ROWID} LIMIT ?)"
-    )
-    first, rest = page.format(where=""), page.format(where=f"WHERE {_ROWID} > ?")
+
+    def page(where: str) -> str:  # not str.format: names may hold braces
+        return (
+            f"SELECT group_concat(line, char(10)), max(r), count(*) FROM (SELECT {line} AS "
+            f"line, {_ROWID} AS r FROM {source} {where} ORDER BY {_ROWID} LIMIT ?)"
+        )
+
+    first, rest = page(""), page(f"WHERE {_ROWID} > ?")
     dbapi = conn.connection.dbapi_connection
     assert dbapi is not None
     cursor = dbapi.cursor()
