@@ -1,6 +1,7 @@
 """Create a backup: pre-checks, one consistent snapshot streamed into an archive, post-checks.
 
-Order of effects: archive (atomic rename) -> re-read and verify -> checksum -> metadata.
+Order of effects: archive (each section read back as written; atomic rename) -> the stored
+file's checksum and layout re-checked -> checksum file -> metadata.
 Only the metadata makes a backup listed, so any failure before it leaves nothing listed
 (and the archive is removed).
 """
