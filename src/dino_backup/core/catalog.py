@@ -86,24 +86,23 @@ class Catalog:
             raise IntegrityError(f"metadata of {backup_id} is malformed ({', '.join(bad)})")
         return meta
 
-    def all(self) -> list[dict[str, Any]]:
-        """Every listed backup's metadata, newest first; unreadable entries are logged."""
-        found = []
+    def scan(self) -> tuple[list[dict[str, Any]], dict[str, str]]:
+        """Every metadata file read once: the listed backups' metadata, newest first, and
+        the backups whose metadata file exists but cannot be used (ID -> why)."""
+        found, problems = [], {}
         for backup_id in self.metadata_ids():
             try:
                 found.append(self.load(backup_id))
             except IntegrityError as exc:
-                log.warning("skipping %s: %s", backup_id, exc)
-        return sorted(found, key=lambda m: (m["timestamp"], m["id"]), reverse=True)
+                problems[backup_id] = str(exc)
+        found.sort(key=lambda m: (m["timestamp"], m["id"]), reverse=True)
+        return found, problems
 
-    def problems(self) -> dict[str, str]:
-        """Backups whose metadata file exists but cannot be used: ID -> why."""
-        found = {}
-        for backup_id in self.metadata_ids():
-            try:
-                self.load(backup_id)
-            except IntegrityError as exc:
-                found[backup_id] = str(exc)
+    def all(self) -> list[dict[str, Any]]:
+        """Every listed backup's metadata, newest first; unreadable entries are logged."""
+        found, problems = self.scan()
+        for backup_id, why in problems.items():
+            log.warning("skipping %s: %s", backup_id, why)
         return found
 
     def metadata_ids(self) -> list[str]:

@@ -8,19 +8,18 @@ from typing import Any
 
 from .context import Context
 from .retention import _parse, expired
-from .verify import verify_each
+from .verify import verify_catalog
 
 STALE_AFTER = dt.timedelta(hours=24)
 STORAGE_ALERT_RATIO = 0.8
 
 
-def _integrity(ctx: Context, backups: list[dict[str, Any]]) -> dict[str, Any]:
-    results = verify_each(ctx, backups)
+def _integrity(
+    ctx: Context, backups: list[dict[str, Any]], problems: dict[str, str]
+) -> dict[str, Any]:
+    results = verify_catalog(ctx, backups, problems)
     failed = [{"id": r["backupId"], "error": r["error"]} for r in results if not r["success"]]
-    verified = len(backups) - len(failed)
-    # Unreadable metadata unlists a backup, but it is still a backup gone bad.
-    failed += [{"id": i, "error": why} for i, why in sorted(ctx.catalog.problems().items())]
-    return {"verified": verified, "failed": failed}
+    return {"verified": len(results) - len(failed), "failed": failed}
 
 
 def _storage_ratio(ctx: Context) -> float | None:
@@ -32,8 +31,8 @@ def _storage_ratio(ctx: Context) -> float | None:
 
 
 def health_check(ctx: Context, now: dt.datetime) -> dict[str, Any]:
-    backups = ctx.catalog.all()
-    integrity = _integrity(ctx, backups)
+    backups, problems = ctx.catalog.scan()
+    integrity = _integrity(ctx, backups, problems)
     overdue = expired(backups, ctx.settings.retention_days, now)
     ratio = _storage_ratio(ctx)
     alerts = []

@@ -19,7 +19,7 @@ from .options import BackupOptions, RestoreOptions
 from .point_in_time import pick_backup
 from .restore import Restorer
 from .retention import expired, orphan_files
-from .verify import verify_backup, verify_each
+from .verify import verify_backup, verify_catalog
 
 log = logging.getLogger(__name__)
 
@@ -75,10 +75,7 @@ class BackupManager:
 
     def verify_all_backups(self) -> dict[str, Any]:
         """Every listed backup, plus those whose metadata cannot be read (as failures)."""
-        results = verify_each(self.ctx, self.ctx.catalog.all())
-        for backup_id, problem in sorted(self.ctx.catalog.problems().items()):
-            failure = {"success": False, "backupId": backup_id, "valid": False}
-            results.append({**failure, "error": problem})
+        results = verify_catalog(self.ctx, *self.ctx.catalog.scan())
         bad = [r for r in results if not r["success"]]
         return {
             "success": not bad,

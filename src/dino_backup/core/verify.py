@@ -97,6 +97,18 @@ def verify_backup(ctx: Context, backup_id: str) -> dict[str, Any]:
     }
 
 
+def verify_catalog(
+    ctx: Context, backups: list[dict[str, Any]], problems: dict[str, str]
+) -> list[dict[str, Any]]:
+    """verify_each for the listed backups, then a failure for each backup whose metadata
+    cannot be read (it is unlisted, not gone): Catalog.scan's two halves."""
+    results = verify_each(ctx, backups)
+    for backup_id, problem in sorted(problems.items()):
+        failure = {"success": False, "backupId": backup_id, "valid": False}
+        results.append({**failure, "error": problem})
+    return results
+
+
 def verify_each(ctx: Context, backups: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """verify_backup for each listed backup; a failure becomes a result, not an exception."""
     results = []
