@@ -22,8 +22,7 @@ class Trail:
     def __init__(self, action: str, backup_id: str | None, detail: dict[str, Any]) -> None:
         self.entry: dict[str, Any] = {
             "action": action,
-            "actor": {"cli": _os_user()},
-            "client": "cli",
+            **cli_origin(),
             "backupId": backup_id,
             **detail,
         }
@@ -60,6 +59,11 @@ def _append(entry: dict[str, Any], started: float) -> None:
         audit_log_for(Settings.from_env().backup_dir).append(entry)
     except OSError as exc:  # the operation itself is done; say so, do not hide it
         err.print(f"[yellow]warning:[/yellow] audit log not written: {exc.strerror}")
+
+
+def cli_origin() -> dict[str, Any]:
+    """Who and where, for an audit entry written by a command."""
+    return {"actor": {"cli": _os_user()}, "client": "cli"}
 
 
 def _os_user() -> str:

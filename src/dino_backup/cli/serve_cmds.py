@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import getpass
 import os
 import threading
 import time
@@ -22,6 +21,7 @@ from ..core.options import RestoreOptions
 from ..demo import generate_demo_data
 from ..schema import dino
 from ..settings import Settings
+from .audit_trail import cli_origin
 from .backup_cmds import JsonOpt
 from .output import emit, err, handled
 from .state import manager
@@ -73,8 +73,7 @@ def _audit_session(settings: Settings, email: str, user_id: str) -> None:
     audit_log_for(settings.backup_dir).append(
         {
             "action": "session.create",
-            "actor": {"cli": getpass.getuser()},
-            "client": "cli",
+            **cli_origin(),
             "subject": {"userId": user_id, "email": mask_email(email)},
             "outcome": "ok",
         }
